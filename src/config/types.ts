@@ -1,0 +1,166 @@
+/**
+ * The one typed configuration the rest of tssersync reads. Sersync's XML (and its quirks) is
+ * translated into this shape in src/config/ and nowhere else.
+ */
+
+/** Where rsync sends: an rsync daemon module (`host::module`) or an ssh path (`host:path`). */
+export interface RemoteConfig {
+  /** Stable display name and replay-log key, e.g. `127.0.0.1::tongbu1` or `backup@10.0.0.2:/srv/www`. */
+  readonly id: string;
+  readonly host: string;
+  /** Daemon module name, or the destination path in ssh mode. */
+  readonly module: string;
+  readonly mode: 'daemon' | 'ssh';
+  /** Daemon mode: rsync daemon port (`--port`). Ssh mode: ssh port (`ssh -p`). Undefined = default. */
+  readonly port: number | undefined;
+  /** Daemon user (`user@host::module`) or ssh login user. */
+  readonly user: string | undefined;
+  /** Daemon mode: `--password-file`. Checked to exist and be mode 0600 (not group/other readable). */
+  readonly passwordFile: string | undefined;
+  /** Ssh mode: extra ssh argv words after `ssh` (e.g. `-i key -o StrictHostKeyChecking=no`). */
+  readonly sshOptions: readonly string[];
+}
+
+export interface WatchRoot {
+  /** Absolute path of the watched directory, no trailing slash. */
+  readonly path: string;
+  readonly remotes: readonly RemoteConfig[];
+}
+
+/** Sersync's `<inotify>` switches. A switch is on only when its attribute is exactly "true". */
+export interface EventSwitches {
+  readonly delete: boolean;
+  readonly createFolder: boolean;
+  readonly createFile: boolean;
+  readonly closeWrite: boolean;
+  readonly moveFrom: boolean;
+  readonly moveTo: boolean;
+  readonly attrib: boolean;
+  readonly modify: boolean;
+}
+
+/** A compiled full-match regex, with its source kept for messages. */
+export interface Pattern {
+  readonly source: string;
+  readonly regex: RegExp;
+}
+
+export interface RsyncSettings {
+  /** `commonParams@params`, split into argv words (no shell). */
+  readonly commonParams: readonly string[];
+  /** `--timeout=N` seconds of I/O silence, when set. */
+  readonly timeoutSeconds: number | undefined;
+  /** Path to the rsync binary. @default "rsync" */
+  readonly binary: string;
+  /** `--max-delete=N` per job, when set. Hitting it (exit 25) is reported, not retried forever. */
+  readonly maxDelete: number | undefined;
+}
+
+export type HookWhen = 'all' | 'any';
+
+export interface CommandPluginConfig {
+  readonly kind: 'command';
+  readonly prefix: readonly string[];
+  readonly suffix: readonly string[];
+  readonly ignoreError: boolean;
+  /** Full-match regexes on the absolute path; empty = every path. */
+  readonly include: readonly Pattern[];
+  /** @default 4 */
+  readonly concurrency: number;
+  /** @default 60000 */
+  readonly timeoutMs: number;
+}
+
+export interface SocketPluginConfig {
+  readonly kind: 'socket';
+  readonly watch: string;
+  readonly host: string;
+  readonly port: number;
+  /** Lines kept while the listener is away. @default 100000 */
+  readonly bufferLimit: number;
+}
+
+export interface HttpPluginConfig {
+  readonly kind: 'http';
+  readonly watch: string | undefined;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+/** A secret: inline (Sersync compatibility), or from an environment variable or a file. */
+export type SecretSource =
+  | { readonly from: 'inline'; readonly value: string }
+  | { readonly from: 'env'; readonly name: string }
+  | { readonly from: 'file'; readonly path: string };
+
+export interface CdnLegacyConfig {
+  readonly domain: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: SecretSource;
+}
+
+export interface CdnGenericConfig {
+  readonly endpoint: string;
+  readonly method: string;
+  /** Header values may contain `${secret}`, replaced by the resolved secret. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** JSON body template; `"${urls}"` is replaced by the JSON array of URLs, `${secret}` by the secret. */
+  readonly bodyTemplate: string;
+  readonly maxBatch: number;
+  /** Requests per second at most. */
+  readonly ratePerSecond: number;
+  readonly secret: SecretSource | undefined;
+}
+
+export interface RefreshCdnPluginConfig {
+  readonly kind: 'refreshCDN';
+  readonly watch: string;
+  readonly baseUrl: string;
+  /** When set, URL = base + first capture group of this regex searched in the absolute path + rest. */
+  readonly regexUrl: RegExp | undefined;
+  readonly legacy: CdnLegacyConfig | undefined;
+  readonly generic: CdnGenericConfig | undefined;
+}
+
+export type PluginConfig =
+  | CommandPluginConfig
+  | SocketPluginConfig
+  | HttpPluginConfig
+  | RefreshCdnPluginConfig;
+
+export type PluginName = PluginConfig['kind'];
+
+export interface Config {
+  /** Absolute path of the config file this came from. */
+  readonly file: string;
+  readonly debug: boolean;
+  readonly xfs: boolean;
+  /** Real-time excludes (`<filter start="true">`): full-match regexes on Sersync's test strings. */
+  readonly excludes: readonly Pattern[];
+  readonly events: EventSwitches;
+  readonly roots: readonly WatchRoot[];
+  readonly rsync: RsyncSettings;
+  /** Worker count per remote lane. `-n` wins over the file. @default 10 */
+  readonly threads: number;
+  readonly failLog: { readonly path: string; readonly intervalMinutes: number };
+  /** Periodic full sync: `<crontab start="true" schedule="N">`, minutes. */
+  readonly crontab: { readonly enabled: boolean; readonly intervalMinutes: number; readonly excludes: readonly string[] };
+  /** Safety full reconcile even without crontab (0 = off). @default 360 */
+  readonly reconcileIntervalMinutes: number;
+  /** Settle: a path must be quiet this long before its batch goes. @default 30 */
+  readonly settleMs: number;
+  /** A batch goes at the latest this long after its first change. @default 1000 */
+  readonly maxDelayMs: number;
+  /** Retries of a failed rsync job before its paths go to the replay log. @default 3 */
+  readonly retries: number;
+  /** The plugin run after each sync (`<plugin start="true" name="…">`), if any. */
+  readonly plugins: readonly PluginConfig[];
+  /** Hooks fire when `all` remotes confirmed a batch, or on `any`. @default "all" */
+  readonly hookWhen: HookWhen;
+  readonly pidFile: string;
+  readonly logFile: string;
+  /** Where pending changes are saved on stop and the dirty marker lives. */
+  readonly stateDir: string;
+}

@@ -1,0 +1,53 @@
+/**
+ * Values that flow through the pure core. Paths are always relative to their root, POSIX-style,
+ * without a leading "./" or "/"; the root itself is "" (empty string).
+ */
+
+/** What the disk says about a path the watcher reported, resolved at the edge with lstat. */
+export type PathState = 'file' | 'dir' | 'missing';
+
+/** One observation from the watcher, after filtering and lstat. */
+export interface Change {
+  readonly root: string;
+  readonly path: string;
+  /** The watcher's word for it; a hint only. */
+  readonly event: 'create' | 'update' | 'delete';
+  /** What lstat said when the change was observed. */
+  readonly state: PathState;
+}
+
+/**
+ * What must be done for a pending path:
+ * - `path`: send this one entry (file content, symlink, or directory attributes, not recursed).
+ *   If it is missing locally when rsync runs, it is deleted on the remote.
+ * - `tree`: send the whole subtree recursively and delete what is extra on the remote inside it
+ *   (a new directory, a renamed one, a reconcile). Missing locally = deleted on the remote.
+ */
+export type Action = 'path' | 'tree';
+
+export interface PendingEntry {
+  readonly path: string;
+  readonly action: Action;
+  /** `now` of the first change folded into this entry. */
+  readonly firstSeen: number;
+  /** `now` of the latest change folded into this entry. */
+  readonly lastSeen: number;
+}
+
+/** A batch of paths for one rsync invocation on one root and one remote. */
+export interface RsyncJob {
+  readonly root: string;
+  readonly remoteId: string;
+  readonly action: Action;
+  /** Paths relative to root; for `tree`, "" means the whole root. */
+  readonly paths: readonly string[];
+}
+
+export interface PlanLimits {
+  /** A path must be quiet this long before it is sent. */
+  readonly settleMs: number;
+  /** ...unless its batch has waited this long since its first change. */
+  readonly maxDelayMs: number;
+  /** Most paths in one rsync job. */
+  readonly maxBatch: number;
+}

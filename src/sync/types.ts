@@ -1,0 +1,31 @@
+import type { Action } from '../core/types.js';
+
+/** How tssersync reacts to an rsync exit. See exit-codes.ts for the table and its reasons. */
+export type OutcomeClass = 'done' | 'retry' | 'partial' | 'fatal';
+
+/** The result of one rsync run, success and failure alike. */
+export interface RsyncOutcome {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly class: OutcomeClass;
+  /** Human text for the exit code, e.g. "error in socket I/O". */
+  readonly meaning: string;
+  /** Last few KB of stderr, secrets never included. */
+  readonly stderrTail: string;
+  readonly durationMs: number;
+  /** For `partial` (exit 23/24): relative paths rsync named as failed, when it could tell. */
+  readonly failedPaths: readonly string[];
+  /** Spawn failed (rsync not installed, etc.). */
+  readonly spawnError: string | undefined;
+}
+
+/** One unit of work for a lane, built from a planner job. */
+export interface SyncRequest {
+  readonly root: string;
+  readonly action: Action;
+  readonly paths: readonly string[];
+  /** Full sync: whole root, recursive, --delete, crontab excludes applied. */
+  readonly full?: boolean;
+  /** Extra rsync --exclude globs (crontab filter). */
+  readonly excludes?: readonly string[];
+}

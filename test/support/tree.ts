@@ -1,0 +1,96 @@
+/** Compare directory trees byte for byte, and wait for conditions instead of sleeping. */
+import { lstat, readdir, readFile, readlink, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type Entry = { type: 'file'; sha: string; size: number } | { type: 'dir' } | { type: 'link'; target: string };
+
+/** Every entry below `dir`, keyed by relative path. */
+export async function snapshot(dir: string): Promise<Map<string, Entry>> {
+  const out = new Map<string, Entry>();
+  async function walk(rel: string): Promise<void> {
+    const names = await readdir(join(dir, rel)).catch(() => [] as string[]);
+    for (const name of names) {
+      const r = rel ? `${rel}/${name}` : name;
+      const p = join(dir, r);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        out.set(r, { type: 'dir' });
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        out.set(r, { type: 'link', target: await readlink(p) });
+      } else if (st.isFile()) {
+        const buf = await readFile(p).catch(() => undefined);
+        if (buf) out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length });
+      }
+    }
+  }
+  await walk('');
+  return out;
+}
+
+/** Differences between two trees, as readable lines (empty = equal). */
+export async function treeDiff(src: string, dst: string, ignore: (rel: string) => boolean = () => false): Promise<string[]> {
+  const [a, b] = await Promise.all([snapshot(src), snapshot(dst)]);
+  const diffs: string[] = [];
+  for (const [k, v] of a) {
+    if (ignore(k)) continue;
+    const w = b.get(k);
+    if (!w) diffs.push(`missing on dest: ${JSON.stringify(k)}`);
+    else if (JSON.stringify(v) !== JSON.stringify(w)) diffs.push(`differs: ${JSON.stringify(k)}`);
+  }
+  for (const k of b.keys()) if (!a.has(k) && !ignore(k)) diffs.push(`extra on dest: ${JSON.stringify(k)}`);
+  return diffs;
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/** Wait until dst equals src; on timeout, fail with the differences. */
+export async function waitForSameTree(src: string, dst: string, timeoutMs = 15000, ignore?: (rel: string) => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let diffs: string[] = [];
+  let delay = 20;
+  while (Date.now() < deadline) {
+    diffs = await treeDiff(src, dst, ignore);
+    if (diffs.length === 0) return;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 250);
+  }
+  throw new Error(`trees differ after ${timeoutMs} ms (${diffs.length} differences):\n${diffs.slice(0, 20).join('\n')}`);
+}
+
+export async function tempDir(prefix = 'tss-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Names that break shell-built commands. Each must replicate and run nothing. */
+export const AWKWARD_NAMES: readonly string[] = [
+  'with space.txt',
+  'new\nline.txt',
+  'tab\there.txt',
+  'dq"uote.txt',
+  "sq'uote.txt",
+  'back`touch PWNED_bt`tick.txt',
+  '$(touch PWNED_dollar).txt',
+  'semi;touch PWNED_semi.txt',
+  'pipe|cat.txt',
+  'star*q?[br].txt',
+  '-leading-dash.txt',
+  '--delete',
+  'ünïcödé-日本語.txt',
+  'emoji-🚀.txt',
+  'back\\slash.txt',
+];
