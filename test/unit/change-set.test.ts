@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChangeSet, MERGE } from '../../src/core/change-set.js';
+import { actionFor } from '../../src/core/classify.js';
+import type { Action } from '../../src/core/types.js';
+
+const small = { maxPerDir: 8, maxTotal: 32 };
+const view = (cs: ChangeSet) => cs.entries().map((e) => `${e.action}:${e.path}`).sort();
+
+test('merge table: every cell', () => {
+  const cells: [Action, Action, Action][] = [
+    ['path', 'path', 'path'],
+    ['path', 'tree', 'tree'],
+    ['tree', 'path', 'tree'],
+    ['tree', 'tree', 'tree'],
+  ];
+  for (const [a, b, want] of cells) {
+    assert.equal(MERGE[a][b], want);
+    const cs = new ChangeSet(small);
+    cs.add('x', a, 1);
+    cs.add('x', b, 2);
+    assert.deepEqual(view(cs), [`${want}:x`], `${a} × ${b}`);
+  }
+});
+
+test('one entry per path; firstSeen kept, lastSeen moves', () => {
+  const cs = new ChangeSet(small);
+  cs.add('a.txt', 'path', 10);
+  cs.add('a.txt', 'path', 20);
+  const [e] = cs.entries();
+  assert.equal(cs.size, 1);
+  assert.equal(e?.firstSeen, 10);
+  assert.equal(e?.lastSeen, 20);
+  assert.equal(cs.lastActivity, 20);
+});
+
+test('a tree swallows pending descendants and absorbs later ones', () => {
+  const cs = new ChangeSet(small);
+  cs.add('d/x', 'path', 1);
+  cs.add('d/e/y', 'path', 2);
+  cs.add('dx', 'path', 3); // a sibling with a common prefix is not a descendant
+  cs.add('d', 'tree', 4);
+  assert.deepEqual(view(cs), ['path:dx', 'tree:d']);
+  assert.equal(cs.entries().find((e) => e.path === 'd')?.firstSeen, 1);
+  cs.add('d/e/z', 'path', 5);
+  assert.deepEqual(view(cs), ['path:dx', 'tree:d']);
+  assert.equal(cs.entries().find((e) => e.path === 'd')?.lastSeen, 5);
+});
+
+test('a root tree swallows everything', () => {
+  const cs = new ChangeSet(small);
+  cs.add('a', 'path', 1);
+  cs.add('b/c', 'tree', 1);
+  cs.add('', 'tree', 2);
+  assert.deepEqual(view(cs), ['tree:']);
+});
+
+test('a path that changes while in flight stays pending and runs again', () => {
+  const cs = new ChangeSet(small);
+  cs.add('f', 'path', 1);
+  cs.take(['f']);
+  assert.equal(cs.size, 0);
+  assert.ok(cs.overlapsInFlight('f', 'path'));
+  cs.add('f', 'path', 2);
+  assert.equal(cs.size, 1);
+  cs.finish(['f']);
+  assert.ok(!cs.overlapsInFlight('f', 'path'));
+  assert.deepEqual(view(cs), ['path:f']);
+});
+
+test('overlap with in-flight work: ancestors trees, descendants of a tree', () => {
+  const cs = new ChangeSet(small);
+  cs.add('d', 'tree', 1);
+  cs.add('other/f', 'path', 1);
+  cs.take(['d', 'other/f']);
+  assert.ok(cs.overlapsInFlight('d/x/y', 'path'));
+  assert.ok(!cs.overlapsInFlight('dd', 'path'));
+  assert.ok(cs.overlapsInFlight('other', 'tree'));
+  assert.ok(!cs.overlapsInFlight('other', 'path'));
+  assert.ok(cs.overlapsInFlight('', 'tree'));
+});
+
+test('unconfirmed lists pending and in-flight entries', () => {
+  const cs = new ChangeSet(small);
+  cs.add('a', 'path', 1);
+  cs.add('b', 'tree', 1);
+  cs.take(['b']);
+  assert.deepEqual(cs.unconfirmed().map((e) => `${e.action}:${e.path}`).sort(), ['path:a', 'tree:b']);
+});
+
+test('per-directory cap folds into a tree of the directory', () => {
+  const cs = new ChangeSet(small);
+  for (let i = 0; i < 9; i++) cs.add(`big/f${i}`, 'path', i);
+  assert.deepEqual(view(cs), ['tree:big']);
+  assert.equal(cs.entries()[0]?.firstSeen, 0);
+});
+
+test('total cap folds the busiest directory, finally the root', () => {
+  const cs = new ChangeSet(small);
+  let n = 0;
+  for (let d = 0; d < 10; d++) for (let i = 0; i < 5; i++) cs.add(`d${d}/f${i}`, 'path', n++);
+  assert.ok(cs.size <= 32, `size ${cs.size}`);
+  assert.ok(cs.entries().some((e) => e.action === 'tree'));
+  const flat = new ChangeSet({ maxPerDir: 1000, maxTotal: 4 });
+  for (let i = 0; i < 6; i++) flat.add(`f${i}`, 'path', i);
+  assert.deepEqual(view(flat), ['tree:']);
+});
+
+test('classify: the disk state decides', () => {
+  const c = (state: 'file' | 'dir' | 'missing', event: 'create' | 'update' | 'delete') =>
+    actionFor({ root: '/r', path: 'p', state, event });
+  assert.equal(c('dir', 'create'), 'tree');
+  assert.equal(c('dir', 'update'), 'tree');
+  assert.equal(c('dir', 'delete'), 'tree');
+  assert.equal(c('file', 'create'), 'path');
+  assert.equal(c('file', 'delete'), 'path');
+  assert.equal(c('missing', 'delete'), 'path');
+  assert.equal(c('missing', 'update'), 'path');
+});

@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChangeSet } from '../../src/core/change-set.js';
+import { plan } from '../../src/core/planner.js';
+
+const limits = { settleMs: 30, maxDelayMs: 1000, maxBatch: 1000 };
+const ch = { root: '/r', remoteId: 'h::m' };
+
+test('nothing pending: no jobs, no wake-up', () => {
+  assert.deepEqual(plan(new ChangeSet(), ch, 0, limits, 4), { jobs: [], wakeAt: undefined });
+});
+
+test('a single file goes after one settle window', () => {
+  const cs = new ChangeSet();
+  cs.add('a.txt', 'path', 100);
+  const early = plan(cs, ch, 110, limits, 4);
+  assert.deepEqual(early.jobs, []);
+  assert.equal(early.wakeAt, 130);
+  const p = plan(cs, ch, 130, limits, 4);
+  assert.deepEqual(p.jobs, [{ root: '/r', remoteId: 'h::m', action: 'path', paths: ['a.txt'] }]);
+});
+
+test('activity resets the window; the ceiling does not move', () => {
+  const cs = new ChangeSet();
+  for (let t = 0; t <= 990; t += 10) cs.add(`f${t}`, 'path', t);
+  assert.deepEqual(plan(cs, ch, 995, limits, 4).jobs, []);
+  cs.add('late', 'path', 1000);
+  const p = plan(cs, ch, 1000, limits, 4);
+  const sent = p.jobs.flatMap((j) => j.paths);
+  assert.ok(sent.includes('f0'), 'the oldest entry reached the ceiling');
+  assert.ok(!sent.includes('late'));
+});
+
+test('a burst is split over free workers, never past maxBatch, trees first', () => {
+  const cs = new ChangeSet({ maxPerDir: 100_000, maxTotal: 100_000 });
+  for (let i = 0; i < 5000; i++) cs.add(`f${i}`, 'path', 0);
+  cs.add('newdir', 'tree', 0);
+  const p = plan(cs, ch, 100, { ...limits, maxBatch: 1000 }, 10);
+  assert.equal(p.jobs[0]?.action, 'tree');
+  const pathJobs = p.jobs.filter((j) => j.action === 'path');
+  assert.equal(pathJobs.reduce((n, j) => n + j.paths.length, 0), 5000);
+  assert.ok(pathJobs.every((j) => j.paths.length <= 1000));
+  assert.ok(p.jobs.length <= 10);
+});
+
+test('small batches are not split', () => {
+  const cs = new ChangeSet();
+  for (let i = 0; i < 50; i++) cs.add(`f${i}`, 'path', 0);
+  const p = plan(cs, ch, 100, limits, 10);
+  assert.equal(p.jobs.length, 1);
+  assert.equal(p.jobs[0]?.paths.length, 50);
+});
+
+test('no free slot: no job, asked again', () => {
+  const cs = new ChangeSet();
+  cs.add('a', 'path', 0);
+  const p = plan(cs, ch, 100, limits, 0);
+  assert.deepEqual(p.jobs, []);
+});
+
+test('more ready than slots: wake at once for the rest', () => {
+  const cs = new ChangeSet();
+  cs.add('t1', 'tree', 0);
+  cs.add('p1', 'path', 0);
+  const p = plan(cs, ch, 100, limits, 1);
+  assert.equal(p.jobs.length, 1);
+  assert.equal(p.wakeAt, 100);
+});
+
+test('paths overlapping in-flight work wait', () => {
+  const cs = new ChangeSet();
+  cs.add('d', 'tree', 0);
+  cs.take(['d']);
+  cs.add('d/x', 'path', 10);
+  cs.add('e', 'path', 10);
+  const p = plan(cs, ch, 100, limits, 4);
+  assert.deepEqual(p.jobs.flatMap((j) => j.paths), ['e']);
+});
