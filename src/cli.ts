@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * Command line: parse arguments, pick the mode, map errors to exit codes. Nothing else: the
+ * engine does the work, src/daemon.ts detaches, src/log.ts prints.
+ */
+import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { EnvironmentError, ExitCode, TssersyncError } from './errors.js';
+import type { Config } from './config/types.js';
+import { parseCli, HELP, type Args } from './args.js';
+import { loadConfig, describeConfig } from './config/index.js';
+import { formatReplayReport } from './replay/replayer.js';
+import { Engine } from './engine.js';
+import { createLogger, type Logger } from './log.js';
+import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
+import { showFullSyncProgress } from './progress.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function requireRsync(config: Config): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    execFile(config.rsync.binary, ['--version'], (err) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new EnvironmentError(`rsync is not installed (looked for "${config.rsync.binary}"): install it, e.g. apt-get install rsync`));
+      } else resolve();
+    });
+  });
+}
+
+async function load(args: Args): Promise<Config> {
+  const overrides = { ...(args.threads !== undefined ? { threads: args.threads } : {}), ...(args.debug ? { debug: true } : {}) };
+  const config = await loadConfig(args.config, overrides);
+  return {
+    ...config,
+    ...(args.pidFile ? { pidFile: args.pidFile } : {}),
+    ...(args.logFile ? { logFile: args.logFile } : {}),
+    ...(args.retryLogFile ? { failLog: { ...config.failLog, path: args.retryLogFile } } : {}),
+  };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseCli(argv);
+  if (args === 'help') return (console.log(HELP), ExitCode.ok);
+  if (args === 'version') return (console.log(version()), ExitCode.ok);
+
+  if (args.check) {
+    const config = await load(args);
+    console.log(describeConfig(config));
+    console.log(`\n${args.config}: OK`);
+    return ExitCode.ok;
+  }
+
+  if (args.retryLog) {
+    const config = await load(args);
+    await requireRsync(config);
+    const logger = createLogger({ console: true, debug: config.debug });
+    const engine = new Engine(config, { emit: logger.emit });
+    const result = await engine.replayNow();
+    console.log(formatReplayReport({ replayed: [...result.replayed], left: [...result.left] }));
+    if (result.corrupt > 0) console.log(`${result.corrupt} corrupt line(s) were skipped and dropped from the log`);
+    await logger.close();
+    return result.left.length > 0 ? ExitCode.failure : ExitCode.ok;
+  }
+
+  const config = await load(args);
+  if (!args.plugin) await requireRsync(config);
+
+  if (args.daemon && !args.daemonChild && !args.foreground) {
+    const pid = await daemonize(argv, config);
+    console.log(`tssersync running in the background (pid ${pid}); log: ${config.logFile}; pid file: ${config.pidFile}`);
+    return ExitCode.ok;
+  }
+  return runForeground(args, config);
+}
+
+async function runForeground(args: Args, first: Config): Promise<number> {
+  const toTerminal = !args.daemonChild;
+  let logger: Logger = createLogger({ console: toTerminal, file: args.daemonChild || args.daemon || args.logFile ? first.logFile : undefined, debug: first.debug });
+  const makeEngine = (config: Config, fullSync: boolean) =>
+    new Engine(config, { emit: logger.emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
+  let config = first;
+  let engine = makeEngine(config, args.fullSync);
+  await engine.start();
+  const writesPid = args.daemonChild || args.daemon || args.pidFile !== undefined;
+  if (writesPid) await writePidFile(config.pidFile);
+  if (args.daemonChild) notifyParentReady();
+  if (args.fullSync && process.stderr.isTTY && !args.daemonChild) void showFullSyncProgress(engine);
+
+  let busy = Promise.resolve();
+  const serially = (fn: () => Promise<void>) => (busy = busy.then(fn, fn));
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) =>
+      serially(async () => {
+        await engine.stop(signal);
+        if (writesPid) await removePidFile(config.pidFile);
+        logger.emit({ type: 'info', level: 'info', message: 'stopped' });
+        await logger.close();
+        resolve(ExitCode.ok);
+      });
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGHUP', () =>
+      void serially(async () => {
+        let next: Config;
+        try {
+          next = await load(args);
+        } catch (err) {
+          logger.emit({ type: 'info', level: 'error', message: `SIGHUP: the new config was rejected, the running one stays: ${err instanceof Error ? err.message : String(err)}` });
+          return;
+        }
+        logger.emit({ type: 'info', level: 'info', message: `SIGHUP: reloading ${args.config}` });
+        await engine.stop('reload');
+        config = next;
+        engine = makeEngine(config, false);
+        await engine.start();
+      }),
+    );
+  });
+}
+
+function report(err: unknown): number {
+  if (err instanceof TssersyncError) {
+    console.error(`tssersync: ${err.message}`);
+    return err.exitCode;
+  }
+  const e = err as NodeJS.ErrnoException;
+  console.error(`tssersync: unexpected error: ${e?.message ?? String(err)}${process.env.TSSERSYNC_DEBUG ? `\n${e?.stack}` : ''}`);
+  return ExitCode.failure;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Open handles (timers, sockets) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (err) => {
+    const code = report(err);
+    process.exit(code);
+  },
+);
+

@@ -1,0 +1,431 @@
+/**
+ * Wires the pipeline: watcher → change sets → planner → lanes → replay log / hooks, plus the
+ * controllers (initial and periodic full sync, reconcile on watcher gaps, replay timer, restarts).
+ *
+ *   idle ──start()──► starting ──► running ──stop()──► stopping ──► stopped
+ *                        │                                  ▲
+ *                        └──────── start failed ────────────┘
+ */
+import { lstat, opendir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config, PluginName, RemoteConfig } from './config/types.js';
+import type { Change, RsyncJob } from './core/types.js';
+import { actionFor } from './core/classify.js';
+import type { RootState } from './core/safety.js';
+import type { Emit } from './events.js';
+import { Channel, type LanePort } from './engine/channel.js';
+import { Confirmations } from './engine/confirmations.js';
+import { Lane } from './sync/lane.js';
+import type { RsyncOutcome } from './sync/types.js';
+import { Watcher } from './watch/watcher.js';
+import { checkInotifyLimits, countDirectories } from './watch/limits.js';
+import { ReplayLog } from './replay/log.js';
+import type { ReplayRecord } from './replay/types.js';
+import { replayRecords, type ReplayGroup } from './replay/replayer.js';
+import { loadPending, savePending, markRunning, markStopped, type PendingSnapshot } from './replay/pending-store.js';
+import { createHooks } from './hooks/index.js';
+import { HookRunner } from './hooks/runner.js';
+import type { Hook, LandedBatch, LandedItem } from './hooks/types.js';
+
+export type EngineState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface EngineOptions {
+  readonly emit: Emit;
+  /** `-r`: full sync of every remote once the watchers are up. */
+  readonly fullSync?: boolean;
+  /** `-m NAME`: run only this plugin on its own watch root, no rsync. */
+  readonly pluginOnly?: PluginName;
+  /** Tests: shorter retry delays, watcher debounce etc. */
+  readonly retryDelayMs?: { min: number; max: number };
+  /** Tests: force the filter-based delete fallback. */
+  readonly forceDeleteFallback?: boolean;
+}
+
+export interface ReplayResult {
+  readonly replayed: readonly ReplayRecord[];
+  readonly left: readonly ReplayRecord[];
+  readonly corrupt: number;
+}
+
+const HALT_PROBE_MS = 2000;
+
+export class Engine {
+  #state: EngineState = 'idle';
+  readonly channels: Channel[] = [];
+  readonly #lanes = new Map<string, Lane>();
+  readonly #hooks: Hook[];
+  readonly #hookRunner: HookRunner | undefined;
+  readonly #confirm = new Map<string, Confirmations>();
+  readonly #unhealthy = new Map<string, string>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly replayLog: ReplayLog;
+  #watcher: Watcher | undefined;
+  #replaying: Promise<ReplayResult> | undefined;
+  readonly #emit: Emit;
+
+  constructor(
+    readonly config: Config,
+    private readonly opts: EngineOptions,
+  ) {
+    this.#emit = opts.emit;
+    this.replayLog = new ReplayLog(config.failLog.path);
+    const plugins = opts.pluginOnly ? config.plugins.filter((p) => p.kind === opts.pluginOnly) : config.plugins;
+    this.#hooks = createHooks(plugins, { emit: this.#emit });
+    this.#hookRunner =
+      this.#hooks.length > 0
+        ? new HookRunner({
+            hooks: this.#hooks,
+            emit: this.#emit,
+            retries: config.retries,
+            ...(opts.retryDelayMs ? { retryDelayMs: opts.retryDelayMs } : {}),
+            onGiveUp: (hook, batch, error) => this.#hookGaveUp(hook, batch, error),
+          })
+        : undefined;
+    this.#buildChannels(plugins);
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  /** Roots actually watched: the config's, or in plugin-only mode the plugin's own. */
+  get roots(): string[] {
+    return [...new Set(this.channels.map((c) => c.root))];
+  }
+
+  #buildChannels(plugins: Config['plugins']): void {
+    const limits = { settleMs: this.config.settleMs, maxDelayMs: this.config.maxDelayMs, maxBatch: 5000 };
+    const common = {
+      limits,
+      fullSyncExcludes: this.config.crontab.excludes,
+      probeRoot,
+      now: () => Date.now(),
+      onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) =>
+        this.#onResult(ch, job, landed, failed, outcome),
+      onHalt: (ch: Channel, check: string, message: string) => {
+        this.#emit({ type: 'safety', level: 'error', message, root: ch.root, check });
+      },
+    };
+    if (this.opts.pluginOnly) {
+      // Plugin-only mode (Sersync's -m): no rsync; a change "lands" as soon as it settles.
+      const lane: LanePort = { pending: 0, concurrency: 64, run: async () => ({ ok: true, outcome: okOutcome() }) };
+      for (const p of plugins) {
+        const watch = 'watch' in p && p.watch ? p.watch : this.config.roots[0]?.path;
+        if (!watch) continue;
+        if (this.channels.some((c) => c.root === watch)) continue;
+        this.channels.push(new Channel({ ...common, root: watch, remoteId: `plugin:${p.kind}`, lane }));
+        this.#confirm.set(watch, new Confirmations([`plugin:${p.kind}`], 'any'));
+      }
+      return;
+    }
+    for (const root of this.config.roots) {
+      for (const remote of root.remotes) {
+        const lane = this.#laneFor(remote);
+        this.channels.push(new Channel({ ...common, root: root.path, remoteId: remote.id, lane }));
+      }
+      this.#confirm.set(root.path, new Confirmations(root.remotes.map((r) => r.id), this.config.hookWhen));
+    }
+  }
+
+  #laneFor(remote: RemoteConfig): Lane {
+    let lane = this.#lanes.get(remote.id);
+    if (!lane) {
+      lane = new Lane({
+        remote,
+        rsync: this.config.rsync,
+        concurrency: this.config.threads,
+        retries: this.config.retries,
+        emit: this.#emit,
+        debug: this.config.debug,
+        ...(this.opts.retryDelayMs ? { retryDelayMs: this.opts.retryDelayMs } : {}),
+        ...(this.opts.forceDeleteFallback ? { forceDeleteFallback: true } : {}),
+      });
+      this.#lanes.set(remote.id, lane);
+    }
+    return lane;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new Error(`engine cannot start from state ${this.#state}`);
+    this.#state = 'starting';
+    const { uncleanPrevious } = await markRunning(this.config.stateDir);
+    const roots = this.roots;
+    this.#watcher = new Watcher({
+      roots,
+      excludes: this.config.excludes,
+      switches: this.config.events,
+      emit: this.#emit,
+      onChanges: (changes) => this.#onChanges(changes),
+      onGap: (root, dir, reason) => {
+        this.#emit({ type: 'watch', level: 'info', message: `reconciling ${join(root, dir)} (${reason})`, root, detail: reason });
+        this.#enqueue(root, dir, 'tree');
+      },
+      onRootState: (root, present) => {
+        if (present) for (const ch of this.channels) if (ch.root === root) ch.resume();
+        this.#emit({
+          type: 'safety',
+          level: present ? 'info' : 'error',
+          message: present
+            ? `watch root ${root} is back: resuming replication`
+            : `watch root ${root} disappeared: replication and deletes for it are halted until it is back`,
+          root,
+          check: 'rootMissing',
+        });
+      },
+    });
+    try {
+      await this.#watcher.start();
+    } catch (err) {
+      this.#state = 'stopped';
+      await markStopped(this.config.stateDir).catch(() => {});
+      throw err;
+    }
+    this.#state = 'running';
+    this.#emit({
+      type: 'started',
+      level: 'info',
+      message: `watching ${roots.length} root(s), replicating to ${this.#lanes.size} remote(s)`,
+      roots: roots.length,
+      remotes: this.#lanes.size,
+    });
+    void this.#checkLimits(roots);
+
+    // Saved pending work from a clean stop goes first; an unclean stop means we cannot know what
+    // was missed, so every root gets a full sync (as does -r).
+    const saved = await loadPending(this.#pendingFile()).catch(() => undefined);
+    if (saved) this.#restorePending(saved);
+    if (this.opts.fullSync || uncleanPrevious) {
+      if (uncleanPrevious && !this.opts.fullSync) {
+        this.#emit({ type: 'info', level: 'warn', message: 'the previous run did not stop cleanly: catching up with a full sync of every root' });
+      }
+      for (const root of roots) this.#enqueue(root, '', 'tree');
+    }
+    this.#startTimers();
+    if (!this.opts.pluginOnly) void this.replayNow().catch(() => {});
+  }
+
+  /** Stop intake, stop running jobs, persist what is not confirmed; the next start sends it first. */
+  async stop(reason = 'stop'): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    this.#state = 'stopping';
+    this.#emit({ type: 'stopping', level: 'info', message: `stopping (${reason}): saving pending changes`, reason });
+    for (const t of this.#timers) clearInterval(t);
+    await this.#watcher?.stop().catch(() => {});
+    const snapshot: PendingSnapshot = {
+      savedAt: new Date().toISOString(),
+      lanes: this.channels.map((ch) => ({ remote: ch.remoteId, root: ch.root, entries: ch.changes.unconfirmed() })),
+    };
+    await savePending(this.#pendingFile(), snapshot);
+    for (const ch of this.channels) ch.stop();
+    await Promise.all([...this.#lanes.values()].map((l) => l.stop('abort')));
+    await this.#hookRunner?.close().catch(() => {});
+    await markStopped(this.config.stateDir);
+    this.#state = 'stopped';
+  }
+
+  /** Resolves when every channel has nothing pending or running (tests, -r progress). */
+  async idle(): Promise<void> {
+    await Promise.all(this.channels.map((c) => c.idle()));
+    await this.#hookRunner?.drain();
+  }
+
+  /** Queue a full sync of every root (the `-r` and crontab controller). */
+  fullSync(): void {
+    for (const root of this.roots) this.#enqueue(root, '', 'tree');
+  }
+
+  /** Replay the replay log now: what lands is removed, what still fails stays (with its cause). */
+  replayNow(): Promise<ReplayResult> {
+    this.#replaying ??= this.#replay().finally(() => (this.#replaying = undefined));
+    return this.#replaying;
+  }
+
+  async #replay(): Promise<ReplayResult> {
+    const { records, corrupt } = await this.replayLog.read();
+    for (const c of corrupt) {
+      this.#emit({ type: 'replay', level: 'warn', message: `replay log ${this.replayLog.path}:${c.line}: skipped a corrupt line (${c.error})`, records: 0 });
+    }
+    if (records.length === 0) return { replayed: [], left: [], corrupt: corrupt.length };
+    const result = await replayRecords(records, (g) => this.#replayGroup(g), () => new Date());
+    await this.replayLog.rewrite(result.left, records.length + corrupt.length);
+    this.#emit({
+      type: 'replay',
+      level: result.left.length > 0 ? 'warn' : 'info',
+      message: `replayed ${result.replayed.length} record(s), ${result.left.length} still failing`,
+      records: records.length,
+      left: result.left.length,
+    });
+    return { replayed: result.replayed, left: result.left, corrupt: corrupt.length };
+  }
+
+  async #replayGroup(g: ReplayGroup): Promise<{ failed: readonly string[]; exitCode: number | null; message: string }> {
+    if (g.remote.startsWith('hook:')) {
+      const hook = this.#hooks.find((h) => `hook:${h.name}` === g.remote);
+      if (!hook) return { failed: g.paths, exitCode: null, message: `hook ${g.remote.slice(5)} is not enabled` };
+      try {
+        await hook.deliver(await landedBatch(g.root, [g.remote], g.paths));
+        return { failed: [], exitCode: 0, message: 'ok' };
+      } catch (err) {
+        return { failed: g.paths, exitCode: null, message: errText(err) };
+      }
+    }
+    const lane = this.#lanes.get(g.remote);
+    if (!lane) return { failed: g.paths, exitCode: null, message: `remote ${g.remote} is not in the config` };
+    const full = g.action === 'tree' && g.paths.includes('');
+    const res = await lane.run(full ? { root: g.root, action: 'tree', paths: [''], full: true, excludes: this.config.crontab.excludes } : { root: g.root, action: g.action, paths: g.paths });
+    if (res.ok) {
+      this.#landed(g.root, g.remote, g.paths);
+      return { failed: [], exitCode: 0, message: 'ok' };
+    }
+    const failedSet = new Set(res.failedPaths);
+    this.#landed(g.root, g.remote, g.paths.filter((p) => !failedSet.has(p)));
+    return { failed: res.failedPaths, exitCode: res.outcome.exitCode, message: outcomeText(res.outcome) };
+  }
+
+  #onChanges(changes: readonly Change[]): void {
+    if (this.#state !== 'running') return;
+    for (const c of changes) this.#enqueue(c.root, c.path, actionFor(c));
+  }
+
+  #enqueue(root: string, path: string, action: 'path' | 'tree'): void {
+    for (const ch of this.channels) if (ch.root === root) ch.add(path, action);
+  }
+
+  async #onResult(ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      if (failed.length > 0) throw new Error('stopping: keep pending'); // saved by stop()
+    }
+    if (failed.length > 0) {
+      const now = new Date().toISOString();
+      const message = outcomeText(outcome);
+      await this.replayLog.append(
+        failed.map((path) => ({ time: now, root: ch.root, remote: ch.remoteId, path, action: job.action, exitCode: outcome.exitCode, message, attempts: 1 + this.config.retries })),
+      );
+      this.#emit({
+        type: 'job-failed',
+        level: 'error',
+        message: `${failed.length} path(s) for ${ch.remoteId} written to the replay log ${this.replayLog.path}: ${message}`,
+        remote: ch.remoteId,
+        root: ch.root,
+        paths: failed.length,
+        exitCode: outcome.exitCode,
+        attempt: 1 + this.config.retries,
+        willRetry: false,
+      });
+      if (!this.#unhealthy.has(ch.remoteId)) {
+        this.#unhealthy.set(ch.remoteId, message);
+        this.#emit({ type: 'remote-health', level: 'error', message: `remote ${ch.remoteId} is failing: ${message}`, remote: ch.remoteId, healthy: false, cause: message });
+      }
+    } else if (this.#unhealthy.has(ch.remoteId) && landed.length > 0) {
+      this.#unhealthy.delete(ch.remoteId);
+      this.#emit({ type: 'remote-health', level: 'info', message: `remote ${ch.remoteId} answers again: replaying its failed paths`, remote: ch.remoteId, healthy: true });
+      void this.replayNow().catch(() => {});
+    }
+    this.#landed(ch.root, ch.remoteId, landed);
+  }
+
+  #landed(root: string, remote: string, paths: readonly string[]): void {
+    if (!this.#hookRunner || paths.length === 0) return;
+    const ready = this.#confirm.get(root)?.confirm(remote, paths) ?? [];
+    if (ready.length === 0) return;
+    const remotes = this.channels.filter((c) => c.root === root).map((c) => c.remoteId);
+    void landedBatch(root, remotes, ready).then((b) => this.#hookRunner?.submit(b));
+  }
+
+  async #hookGaveUp(hook: string, batch: LandedBatch, error: string): Promise<void> {
+    const time = new Date().toISOString();
+    await this.replayLog.append(
+      batch.items.map((i) => ({ time, root: batch.root, remote: `hook:${hook}`, path: i.path, action: 'path' as const, exitCode: null, message: error, attempts: 1 + this.config.retries })),
+    );
+  }
+
+  #restorePending(saved: PendingSnapshot): void {
+    let n = 0;
+    for (const lane of saved.lanes) {
+      const ch = this.channels.find((c) => c.root === lane.root && c.remoteId === lane.remote);
+      // A remote that left the config: its work goes to every channel of the root, harmlessly.
+      const targets = ch ? [ch] : this.channels.filter((c) => c.root === lane.root);
+      for (const e of lane.entries) for (const t of targets) (t.add(e.path, e.action), n++);
+    }
+    if (n > 0) this.#emit({ type: 'info', level: 'info', message: `resuming ${n} pending change(s) saved at ${saved.savedAt}` });
+  }
+
+  #startTimers(): void {
+    const every = (minutes: number, fn: () => void) => {
+      if (minutes > 0) this.#timers.push(setInterval(fn, minutes * 60_000).unref());
+    };
+    if (!this.opts.pluginOnly) {
+      every(this.config.failLog.intervalMinutes, () => void this.replayNow().catch(() => {}));
+      if (this.config.crontab.enabled) every(this.config.crontab.intervalMinutes, () => this.fullSync());
+      every(this.config.reconcileIntervalMinutes, () => this.fullSync());
+    }
+    this.#timers.push(
+      setInterval(() => {
+        for (const ch of this.channels) {
+          if (ch.state !== 'halted') continue;
+          void probeRoot(ch.root).then((s) => {
+            if (s.exists && s.isDir && !s.empty) ch.resume();
+          });
+        }
+      }, HALT_PROBE_MS).unref(),
+    );
+  }
+
+  async #checkLimits(roots: readonly string[]): Promise<void> {
+    try {
+      let dirs = 0;
+      for (const r of roots) dirs += await countDirectories(r, 10_000_000);
+      const res = await checkInotifyLimits(dirs);
+      if (!res.ok && res.message) this.#emit({ type: 'limits', level: 'warn', message: res.message });
+    } catch {
+      // best effort: the limits check never stops replication
+    }
+  }
+
+  #pendingFile(): string {
+    return join(this.config.stateDir, 'pending.json');
+  }
+}
+
+/** What the channel checks before dispatching: does the root exist, and is it empty? */
+export async function probeRoot(root: string): Promise<RootState> {
+  try {
+    const st = await lstat(root);
+    if (!st.isDirectory()) return { exists: true, isDir: false, empty: true };
+    const dir = await opendir(root);
+    try {
+      return { exists: true, isDir: true, empty: (await dir.read()) === null };
+    } finally {
+      await dir.close().catch(() => {});
+    }
+  } catch {
+    return { exists: false, isDir: false, empty: true };
+  }
+}
+
+async function landedBatch(root: string, remotes: readonly string[], paths: readonly string[]): Promise<LandedBatch> {
+  const items: LandedItem[] = await Promise.all(
+    paths.map(async (path) => {
+      const absolute = path === '' ? root : join(root, path);
+      const st = await lstat(absolute).catch(() => undefined);
+      return { path, absolute, state: !st ? ('missing' as const) : st.isDirectory() ? ('dir' as const) : ('file' as const) };
+    }),
+  );
+  return { root, remotes, items, time: Date.now() };
+}
+
+function outcomeText(o: RsyncOutcome): string {
+  if (o.spawnError) return `could not run rsync: ${o.spawnError}`;
+  const first = o.stderrTail.split('\n').map((l) => l.trim()).find((l) => l.length > 0);
+  const code = o.exitCode !== null ? `exit code ${o.exitCode} (${o.meaning})` : `signal ${o.signal ?? '?'}`;
+  return first ? `${code}: ${first}` : code;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function okOutcome(): RsyncOutcome {
+  return { exitCode: 0, signal: null, class: 'done', meaning: 'success', stderrTail: '', durationMs: 0, failedPaths: [], spawnError: undefined };
+}
+

@@ -1,0 +1,196 @@
+/**
+ * One (root, remote) channel: its change set, its lane and its timer. The edge around the pure
+ * planner: it owns the clock, checks the root before dispatching, runs jobs and reports results.
+ *
+ *   running ──root missing / emptied──► halted ──root back (resume)──► running
+ *      │                                                          
+ *      └──stop()──► stopped
+ */
+import { ChangeSet, type ChangeSetCaps } from '../core/change-set.js';
+import { plan } from '../core/planner.js';
+import { checkJobs, type RootState } from '../core/safety.js';
+import type { Action, PlanLimits, RsyncJob } from '../core/types.js';
+import type { SyncRequest, RsyncOutcome } from '../sync/types.js';
+import { unreachable } from '../errors.js';
+
+export type JobResult =
+  | { ok: true; outcome: RsyncOutcome }
+  | { ok: false; outcome: RsyncOutcome; failedPaths: readonly string[] };
+
+/** What a channel needs of a lane (src/sync/lane.ts, or the plugin-only stand-in). */
+export interface LanePort {
+  run(req: SyncRequest): Promise<JobResult>;
+  readonly pending: number;
+  readonly concurrency: number;
+}
+
+export interface ChannelDeps {
+  readonly root: string;
+  readonly remoteId: string;
+  readonly lane: LanePort;
+  readonly limits: PlanLimits;
+  readonly caps?: ChangeSetCaps;
+  /** rsync --exclude globs for full syncs of this root (crontab filter). */
+  readonly fullSyncExcludes: readonly string[];
+  readonly probeRoot: (root: string) => Promise<RootState>;
+  readonly now: () => number;
+  /** A job ended: `landed` reached the remote, `failed` did not (the engine makes them durable). */
+  readonly onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) => Promise<void>;
+  readonly onHalt: (ch: Channel, check: string, message: string) => void;
+}
+
+export type ChannelState = 'running' | 'halted' | 'stopped';
+
+export class Channel {
+  readonly changes: ChangeSet;
+  #state: ChannelState = 'running';
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #planning = false;
+  #again = false;
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(readonly deps: ChannelDeps) {
+    this.changes = new ChangeSet(deps.caps);
+  }
+
+  get root(): string {
+    return this.deps.root;
+  }
+  get remoteId(): string {
+    return this.deps.remoteId;
+  }
+  get state(): ChannelState {
+    return this.#state;
+  }
+  /** Jobs running now. */
+  get busy(): number {
+    return this.#running.size;
+  }
+
+  add(path: string, action: Action): void {
+    if (this.#state === 'stopped') return;
+    this.changes.add(path, action, this.deps.now());
+    this.#wakeAt(this.deps.now() + this.deps.limits.settleMs);
+  }
+
+  /** The root is back: try again. */
+  resume(): void {
+    if (this.#state === 'halted') this.#state = 'running';
+    this.#wakeAt(this.deps.now());
+  }
+
+  /** Resolves when nothing is pending or running (tests, --retry-log, drain). */
+  async idle(): Promise<void> {
+    while (this.changes.size > 0 || this.#running.size > 0) {
+      if (this.#running.size > 0) await Promise.race(this.#running);
+      else await new Promise((r) => setTimeout(r, 10));
+      if (this.#state !== 'running') return;
+    }
+  }
+
+  stop(): void {
+    this.#state = 'stopped';
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#state === 'stopped' || at >= this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      void this.#tick();
+    }, Math.max(0, at - this.deps.now()));
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#planning) {
+      this.#again = true;
+      return;
+    }
+    this.#planning = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#planOnce();
+      } while (this.#again);
+    } finally {
+      this.#planning = false;
+    }
+  }
+
+  async #planOnce(): Promise<void> {
+    switch (this.#state) {
+      case 'stopped':
+      case 'halted':
+        return;
+      case 'running':
+        break;
+      default:
+        unreachable(this.#state);
+    }
+    const free = this.deps.lane.concurrency - this.deps.lane.pending;
+    const now = this.deps.now();
+    const p = plan(this.changes, { root: this.root, remoteId: this.remoteId }, now, this.deps.limits, free);
+    if (p.jobs.length > 0) {
+      const halt = checkJobs(this.root, p.jobs, await this.deps.probeRoot(this.root));
+      if (halt) {
+        this.#state = 'halted';
+        this.deps.onHalt(this, halt.check, halt.message);
+        return;
+      }
+      for (const job of p.jobs) this.#dispatch(job);
+    }
+    if (p.wakeAt !== undefined) this.#wakeAt(p.wakeAt);
+  }
+
+  #dispatch(job: RsyncJob): void {
+    this.changes.take(job.paths);
+    const full = job.action === 'tree' && job.paths.includes('');
+    const req: SyncRequest = full
+      ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
+      : { root: job.root, action: job.action, paths: job.paths };
+    const run = (async () => {
+      let result: JobResult;
+      try {
+        result = await this.deps.lane.run(req);
+      } catch (err) {
+        // Lanes return outcomes; an exception here is a bug, but the paths must still not be lost.
+        const outcome = crashOutcome(err);
+        result = { ok: false, outcome, failedPaths: job.paths };
+      }
+      const failed = result.ok ? [] : result.failedPaths;
+      const failedSet = new Set(failed);
+      const landed = job.paths.filter((p) => !failedSet.has(p));
+      try {
+        await this.deps.onResult(this, job, landed, failed, result.outcome);
+        this.changes.finish(job.paths);
+      } catch {
+        // Could not make the failure durable (replay log unwritable): keep the paths pending.
+        this.changes.finish(job.paths);
+        for (const p of failed) this.changes.add(p, job.action, this.deps.now());
+      }
+    })();
+    this.#running.add(run);
+    void run.finally(() => {
+      this.#running.delete(run);
+      this.#wakeAt(this.deps.now());
+    });
+  }
+}
+
+function crashOutcome(err: unknown): RsyncOutcome {
+  return {
+    exitCode: null,
+    signal: null,
+    class: 'retry',
+    meaning: 'internal error',
+    stderrTail: String(err instanceof Error ? err.message : err),
+    durationMs: 0,
+    failedPaths: [],
+    spawnError: String(err),
+  };
+}
