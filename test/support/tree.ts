@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type Entry = { type: 'file'; sha: string; size: number } | { type: 'dir' } | { type: 'link'; target: string };
+export type Entry = { type: 'file'; sha: string; size: number; mode: number } | { type: 'dir'; mode: number } | { type: 'link'; target: string };
 
 /** Every entry below `dir`, keyed by relative path. */
 export async function snapshot(dir: string): Promise<Map<string, Entry>> {
@@ -17,13 +17,13 @@ export async function snapshot(dir: string): Promise<Map<string, Entry>> {
       const st = await lstat(p).catch(() => undefined);
       if (!st) continue;
       if (st.isDirectory()) {
-        out.set(r, { type: 'dir' });
+        out.set(r, { type: 'dir', mode: st.mode & 0o7777 });
         await walk(r);
       } else if (st.isSymbolicLink()) {
         out.set(r, { type: 'link', target: await readlink(p) });
       } else if (st.isFile()) {
         const buf = await readFile(p).catch(() => undefined);
-        if (buf) out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length });
+        if (buf) out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length, mode: st.mode & 0o7777 });
       }
     }
   }

@@ -1,0 +1,173 @@
+/**
+ * The whole pipeline against real parts: the real watcher on temp dirs, the real rsync against a
+ * real rsync daemon on 127.0.0.1 (auth, password file 0600, custom port). Every test ends with the
+ * destination equal to the source, byte for byte.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, chmod, cp, mkdir, rename, rm, writeFile, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../../src/engine.js';
+import type { EngineEvent } from '../../src/events.js';
+import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
+import { makeConfig, daemonRemote } from '../support/config.js';
+import { tempDir, waitForSameTree, AWKWARD_NAMES, waitFor } from '../support/tree.js';
+
+let daemon: RsyncDaemon;
+let work: { path: string; cleanup: () => Promise<void> };
+const events: EngineEvent[] = [];
+const fast = { min: 50, max: 200 };
+
+before(async () => {
+  daemon = await startRsyncDaemon({ modules: ['backup', 'second', 'third'] });
+  work = await tempDir('tss-engine-');
+});
+after(async () => {
+  await daemon.stop();
+  await work.cleanup();
+});
+
+async function withEngine(name: string, fn: (src: string, dst: string, engine: Engine) => Promise<void>, module = 'backup'): Promise<void> {
+  const src = join(work.path, name, 'src');
+  const state = join(work.path, name, 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, module)] }]);
+  const engine = new Engine(config, { emit: (e) => events.push(e), retryDelayMs: fast });
+  await engine.start();
+  try {
+    await fn(src, daemon.modules[module]!, engine);
+  } finally {
+    await engine.stop('test');
+  }
+}
+
+test('create, modify, append, truncate, delete and rename files', async () => {
+  await withEngine('files', async (src, dst) => {
+    await writeFile(join(src, 'a.txt'), 'one');
+    await writeFile(join(src, 'b.txt'), 'bee');
+    await waitForSameTree(src, dst);
+    await writeFile(join(src, 'a.txt'), 'two!');
+    await appendFile(join(src, 'b.txt'), ' appended');
+    await waitForSameTree(src, dst);
+    await writeFile(join(src, 'b.txt'), '');
+    await rename(join(src, 'a.txt'), join(src, 'renamed.txt'));
+    await waitForSameTree(src, dst);
+    await rm(join(src, 'renamed.txt'));
+    await waitForSameTree(src, dst);
+    assert.deepEqual((await readdir(dst)).sort(), ['b.txt']);
+  });
+});
+
+test('same-size rewrite within one second reaches the backup', async () => {
+  await withEngine('samesize', async (src, dst) => {
+    for (const v of ['AAAA', 'BBBB', 'CCCC', 'AAAA']) {
+      await writeFile(join(src, 'counter'), v);
+      await waitForSameTree(src, dst);
+    }
+    assert.equal(await readFile(join(dst, 'counter'), 'utf8'), 'AAAA');
+  });
+});
+
+test('directories: mkdir -p with files at once and one second later, rename, delete', async () => {
+  await withEngine('dirs', async (src, dst) => {
+    await mkdir(join(src, 'a/b/c'), { recursive: true });
+    await writeFile(join(src, 'a/b/c/f1'), 'at once');
+    await waitForSameTree(src, dst);
+    await new Promise((r) => setTimeout(r, 1000));
+    await writeFile(join(src, 'a/b/c/f2'), 'one second later');
+    await waitForSameTree(src, dst);
+    await mkdir(join(src, 'd1/sub'), { recursive: true });
+    await writeFile(join(src, 'd1/sub/x'), 'x');
+    await waitForSameTree(src, dst);
+    await rename(join(src, 'd1'), join(src, 'd2'));
+    await waitForSameTree(src, dst);
+    await new Promise((r) => setTimeout(r, 500));
+    await writeFile(join(src, 'd2/sub/f'), 'written after the rename');
+    await waitForSameTree(src, dst);
+    await rm(join(src, 'a'), { recursive: true });
+    await waitForSameTree(src, dst);
+    assert.ok(!existsSync(join(dst, 'a')));
+  });
+});
+
+test('a tree copied in with cp -r, and attribute changes', async () => {
+  const fixture = join(work.path, 'fixture');
+  for (let d = 0; d < 10; d++) {
+    await mkdir(join(fixture, `dir${d}/deeper`), { recursive: true });
+    for (let f = 0; f < 20; f++) await writeFile(join(fixture, `dir${d}/deeper/f${f}`), `content ${d} ${f}`.repeat(f + 1));
+  }
+  await withEngine('cpr', async (src, dst) => {
+    await cp(fixture, join(src, 'copied'), { recursive: true });
+    await waitForSameTree(src, dst);
+    await chmod(join(src, 'copied/dir3/deeper/f7'), 0o600);
+    await chmod(join(src, 'copied/dir4'), 0o700);
+    await waitForSameTree(src, dst);
+  });
+});
+
+test('names that break other tools replicate and run nothing', async () => {
+  await withEngine('awkward', async (src, dst) => {
+    await mkdir(join(src, 'sub dir'), { recursive: true });
+    for (const n of AWKWARD_NAMES) {
+      await writeFile(join(src, n), `content of ${n}`);
+      await writeFile(join(src, 'sub dir', n), `nested ${n}`);
+    }
+    await waitForSameTree(src, dst);
+    for (const n of AWKWARD_NAMES.slice(0, 8)) await rm(join(src, n));
+    await waitForSameTree(src, dst);
+    const everywhere = [...(await readdir(src)), ...(await readdir(dst)), ...(await readdir(process.cwd()))];
+    assert.ok(!everywhere.some((n) => n.startsWith('PWNED')), 'a file name ran a command');
+  }, 'second');
+});
+
+test('two remotes, one down: the other still gets everything; the failures go to the replay log', async () => {
+  const dead = await startRsyncDaemon();
+  await dead.kill();
+  const src = join(work.path, 'tworemotes', 'src');
+  const state = join(work.path, 'tworemotes', 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'third'), daemonRemote(dead, 'backup')] }], { retries: 1 });
+  const engine = new Engine(config, { emit: (e) => events.push(e), retryDelayMs: { min: 10, max: 20 } });
+  await engine.start();
+  try {
+    for (let i = 0; i < 30; i++) await writeFile(join(src, `f${i}`), `file ${i}`);
+    await waitForSameTree(src, daemon.modules.third!);
+    const records = await waitFor(async () => {
+      const { records } = await engine.replayLog.read();
+      return records.length >= 30 ? records : undefined;
+    }, 20000, 'replay records for the dead remote');
+    assert.ok(records.every((r) => r.remote === daemonRemote(dead, 'backup').id));
+    assert.deepEqual(new Set(records.map((r) => r.path)).size, 30);
+  } finally {
+    await engine.stop('test');
+    await dead.stop();
+  }
+});
+
+test('several roots, each to its own remote', async () => {
+  const base = join(work.path, 'roots');
+  const r1 = join(base, 'r1');
+  const r2 = join(base, 'r2');
+  const state = join(base, 'state');
+  for (const d of [r1, r2, state]) await mkdir(d, { recursive: true });
+  const d2 = await startRsyncDaemon({ modules: ['one', 'two'] });
+  const config = makeConfig(state, [
+    { path: r1, remotes: [daemonRemote(d2, 'one')] },
+    { path: r2, remotes: [daemonRemote(d2, 'two')] },
+  ]);
+  const engine = new Engine(config, { emit: () => {}, retryDelayMs: fast });
+  await engine.start();
+  try {
+    await writeFile(join(r1, 'in-one'), '1');
+    await mkdir(join(r2, 'nested/dir'), { recursive: true });
+    await writeFile(join(r2, 'nested/dir/in-two'), '2');
+    await waitForSameTree(r1, d2.modules.one!);
+    await waitForSameTree(r2, d2.modules.two!);
+  } finally {
+    await engine.stop('test');
+    await d2.stop();
+  }
+});
