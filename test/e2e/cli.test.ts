@@ -1,0 +1,134 @@
+/** The built CLI as a subprocess, against a real rsync daemon. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile, readFile, chmod } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
+import { tempDir, waitFor, waitForSameTree } from '../support/tree.js';
+import { runCli, startCli, writeXml } from '../support/cli.js';
+
+let daemon: RsyncDaemon;
+let work: { path: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  daemon = await startRsyncDaemon({ modules: ['backup', 'full', 'bg', 'replay'] });
+  work = await tempDir('tss-e2e-');
+});
+after(async () => {
+  await daemon.stop();
+  await work.cleanup();
+});
+
+async function setup(name: string, module: string, extra: Partial<Parameters<typeof writeXml>[1]> = {}) {
+  const src = join(work.path, name, 'src');
+  const state = join(work.path, name, 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const conf = await writeXml(join(work.path, name, 'confxml.xml'), { src, state, daemon, module, ...extra });
+  return { src, state, conf, dst: daemon.modules[module]! };
+}
+
+test('-h and --version exit 0; a bad flag exits 2 with one line', async () => {
+  const h = await runCli(['-h']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /Usage:/);
+  const v = await runCli(['--version']);
+  assert.equal(v.code, 0);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+  const bad = await runCli(['-n', 'lots']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
+
+test('--check accepts a good config and prints the effective settings', async () => {
+  const { conf, src } = await setup('check', 'backup');
+  const r = await runCli(['--check', '-o', conf]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes(src));
+  assert.ok(!r.stdout.includes(daemon.password), 'a secret was printed');
+});
+
+test('--check on broken configs: file, line, exit code, no stack trace', async () => {
+  const { conf, src } = await setup('broken', 'backup');
+  const good = await readFile(conf, 'utf8');
+  const cases: { name: string; text: string; code: number; match: RegExp }[] = [
+    { name: 'malformed', text: good.replace('</inotify>', '</inotfy>'), code: 3, match: /broken\.xml:\d+/ },
+    { name: 'badport', text: good.replace(`port="${daemon.port}"`, 'port="8o73"'), code: 3, match: /:\d+.*8o73/ },
+    { name: 'missingroot', text: good.replace(src, join(work.path, 'nope')), code: 4, match: /nope/ },
+  ];
+  for (const c of cases) {
+    const f = join(work.path, 'broken', 'broken.xml');
+    await writeFile(f, c.text);
+    const r = await runCli(['--check', '-o', f]);
+    assert.equal(r.code, c.code, `${c.name}: ${r.stderr}`);
+    assert.match(r.stderr, c.match, c.name);
+    assert.ok(!/\n\s+at /.test(r.stderr), `${c.name}: stack trace printed`);
+  }
+  const pas = join(work.path, 'broken', 'open.pas');
+  await writeFile(pas, 'secret\n');
+  await chmod(pas, 0o644);
+  const f = join(work.path, 'broken', 'pas.xml');
+  await writeFile(f, good.replace(daemon.passwordFile, pas));
+  const r = await runCli(['--check', '-o', f]);
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stderr, /open\.pas/);
+});
+
+test('-r: full sync (with delete) once watching, then live; SIGTERM exits 0', async () => {
+  const { src, conf, dst } = await setup('full', 'full');
+  await mkdir(join(src, 'old/tree'), { recursive: true });
+  await writeFile(join(src, 'old/tree/file'), 'existed before start');
+  await writeFile(join(dst, 'stale-on-remote'), 'must go');
+  const run = startCli(['-r', '-o', conf]);
+  try {
+    await waitForSameTree(src, dst, 20000);
+    await writeFile(join(src, 'live.txt'), 'after start');
+    await waitForSameTree(src, dst, 20000);
+  } finally {
+    run.child.kill('SIGTERM');
+  }
+  assert.equal(await run.exited, 0, run.output());
+});
+
+test('-d: detaches with a pid file and a log file; SIGTERM stops it', async () => {
+  const { src, conf, dst, state } = await setup('bg', 'bg');
+  const r = await runCli(['-d', '-o', conf]);
+  assert.equal(r.code, 0, r.stderr);
+  const pidFile = join(state, 'tssersync.pid');
+  const pid = Number((await readFile(pidFile, 'utf8')).trim());
+  assert.ok(pid > 0);
+  try {
+    await writeFile(join(src, 'from-daemon.txt'), 'hello');
+    await waitForSameTree(src, dst, 20000);
+    assert.ok(existsSync(join(state, 'tssersync.log')));
+  } finally {
+    process.kill(pid, 'SIGTERM');
+  }
+  await waitFor(() => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, 15000, 'the daemon to exit');
+  assert.ok(!existsSync(pidFile), 'pid file removed on stop');
+});
+
+test('--retry-log replays the failed list; exits 1 while anything is left', async () => {
+  const { src, conf, dst, state } = await setup('replay', 'replay');
+  await writeFile(join(src, 'was-failed.txt'), 'replay me');
+  const log = join(state, 'fail.jsonl');
+  const rec = { time: new Date().toISOString(), root: src, remote: `127.0.0.1::replay`, path: 'was-failed.txt', action: 'path', exitCode: 10, message: 'test', attempts: 1 };
+  await writeFile(log, `${JSON.stringify(rec)}\n{"truncated`, { mode: 0o600 });
+  const ok = await runCli(['--retry-log', '-o', conf]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.equal(await readFile(join(dst, 'was-failed.txt'), 'utf8'), 'replay me');
+  assert.equal((await readFile(log, 'utf8')).trim(), '');
+
+  await writeFile(log, `${JSON.stringify({ ...rec, remote: '127.0.0.1::no-such-module' })}\n`, { mode: 0o600 });
+  const left = await runCli(['--retry-log', log, '-o', conf]);
+  assert.equal(left.code, 1, left.stdout + left.stderr);
+  assert.match((await readFile(log, 'utf8')), /no-such-module/);
+});
