@@ -15,6 +15,8 @@ import type { RootState } from './core/safety.js';
 import type { Emit } from './events.js';
 import { Channel, type LanePort } from './engine/channel.js';
 import { Confirmations } from './engine/confirmations.js';
+import { outcomeText } from './engine/outcome-text.js';
+import { BurstDetector } from './engine/burst.js';
 import { Lane } from './sync/lane.js';
 import type { RsyncOutcome } from './sync/types.js';
 import { Watcher } from './watch/watcher.js';
@@ -48,6 +50,7 @@ export interface ReplayResult {
 }
 
 const HALT_PROBE_MS = 2000;
+const UNHEALTHY_RETRY_MS = 15_000;
 
 export class Engine {
   #state: EngineState = 'idle';
@@ -58,6 +61,7 @@ export class Engine {
   readonly #confirm = new Map<string, Confirmations>();
   readonly #unhealthy = new Map<string, string>();
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #bursts = new BurstDetector();
   readonly replayLog: ReplayLog;
   #watcher: Watcher | undefined;
   #replaying: Promise<ReplayResult> | undefined;
@@ -274,6 +278,7 @@ export class Engine {
     const full = g.action === 'tree' && g.paths.includes('');
     const res = await lane.run(full ? { root: g.root, action: 'tree', paths: [''], full: true, excludes: this.config.crontab.excludes } : { root: g.root, action: g.action, paths: g.paths });
     if (res.ok) {
+      this.#markHealthy(g.remote, false);
       this.#landed(g.root, g.remote, g.paths);
       return { failed: [], exitCode: 0, message: 'ok' };
     }
@@ -285,6 +290,15 @@ export class Engine {
   #onChanges(changes: readonly Change[]): void {
     if (this.#state !== 'running') return;
     for (const c of changes) this.#enqueue(c.root, c.path, actionFor(c));
+    const now = Date.now();
+    for (const root of new Set(changes.map((c) => c.root))) {
+      if (this.#bursts.record(root, changes.filter((c) => c.root === root).length, now)) {
+        // The kernel queue holds 16,384 events and the watcher drops some under load: a burst
+        // this large has probably lost events, so the root is reconciled once it settles.
+        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${root}: scheduling a reconcile of the root`, root, detail: 'burst' });
+        this.#enqueue(root, '', 'tree');
+      }
+    }
   }
 
   #enqueue(root: string, path: string, action: 'path' | 'tree'): void {
@@ -316,12 +330,16 @@ export class Engine {
         this.#unhealthy.set(ch.remoteId, message);
         this.#emit({ type: 'remote-health', level: 'error', message: `remote ${ch.remoteId} is failing: ${message}`, remote: ch.remoteId, healthy: false, cause: message });
       }
-    } else if (this.#unhealthy.has(ch.remoteId) && landed.length > 0) {
-      this.#unhealthy.delete(ch.remoteId);
-      this.#emit({ type: 'remote-health', level: 'info', message: `remote ${ch.remoteId} answers again: replaying its failed paths`, remote: ch.remoteId, healthy: true });
-      void this.replayNow().catch(() => {});
+    } else if (landed.length > 0) {
+      this.#markHealthy(ch.remoteId, true);
     }
     this.#landed(ch.root, ch.remoteId, landed);
+  }
+
+  #markHealthy(remote: string, replay: boolean): void {
+    if (!this.#unhealthy.delete(remote)) return;
+    this.#emit({ type: 'remote-health', level: 'info', message: `remote ${remote} answers again${replay ? ': replaying its failed paths' : ''}`, remote, healthy: true });
+    if (replay) void this.replayNow().catch(() => {});
   }
 
   #landed(root: string, remote: string, paths: readonly string[]): void {
@@ -359,6 +377,13 @@ export class Engine {
       if (this.config.crontab.enabled) every(this.config.crontab.intervalMinutes, () => this.fullSync());
       every(this.config.reconcileIntervalMinutes, () => this.fullSync());
     }
+    // A failing remote gets its replay log retried every 15 s, so recovery is noticed even when
+    // nothing new changes.
+    this.#timers.push(
+      setInterval(() => {
+        if (this.#unhealthy.size > 0) void this.replayNow().catch(() => {});
+      }, UNHEALTHY_RETRY_MS).unref(),
+    );
     this.#timers.push(
       setInterval(() => {
         for (const ch of this.channels) {
@@ -412,13 +437,6 @@ async function landedBatch(root: string, remotes: readonly string[], paths: read
     }),
   );
   return { root, remotes, items, time: Date.now() };
-}
-
-function outcomeText(o: RsyncOutcome): string {
-  if (o.spawnError) return `could not run rsync: ${o.spawnError}`;
-  const first = o.stderrTail.split('\n').map((l) => l.trim()).find((l) => l.length > 0);
-  const code = o.exitCode !== null ? `exit code ${o.exitCode} (${o.meaning})` : `signal ${o.signal ?? '?'}`;
-  return first ? `${code}: ${first}` : code;
 }
 
 function errText(err: unknown): string {
