@@ -19,12 +19,16 @@ export interface RemoteConfig {
   readonly passwordFile: string | undefined;
   /** Ssh mode: extra ssh argv words after `ssh` (e.g. `-i key -o StrictHostKeyChecking=no`). */
   readonly sshOptions: readonly string[];
+  /** Line of the `<remote>` element in the config file, for messages. */
+  readonly line?: number;
 }
 
 export interface WatchRoot {
   /** Absolute path of the watched directory, no trailing slash. */
   readonly path: string;
   readonly remotes: readonly RemoteConfig[];
+  /** Line of the `<localpath>` element in the config file, for messages. */
+  readonly line?: number;
 }
 
 /** Sersync's `<inotify>` switches. A switch is on only when its attribute is exactly "true". */
@@ -157,6 +161,11 @@ export interface Config {
   readonly retries: number;
   /** The plugin run after each sync (`<plugin start="true" name="…">`), if any. */
   readonly plugins: readonly PluginConfig[];
+  /**
+   * Every plugin defined by a head-level `<plugin name="…">` block, started or not: `-m NAME`
+   * (plugin-only mode) runs a plugin that `<sersync><plugin start>` does not start.
+   */
+  readonly definedPlugins?: readonly PluginConfig[];
   /** Hooks fire when `all` remotes confirmed a batch, or on `any`. @default "all" */
   readonly hookWhen: HookWhen;
   readonly pidFile: string;
