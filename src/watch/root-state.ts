@@ -1,0 +1,33 @@
+/** What a watch root is right now, for noticing that it vanished, was replaced, or came back. */
+import { stat } from 'node:fs/promises';
+
+export type RootState =
+  | { readonly kind: 'dir'; readonly dev: number; readonly ino: number }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'not-dir' };
+
+/** stat, not lstat: a root given as a symlink is watched through it, so its target is what counts. */
+export async function rootState(root: string): Promise<RootState> {
+  try {
+    const st = await stat(root);
+    return st.isDirectory() ? { kind: 'dir', dev: st.dev, ino: st.ino } : { kind: 'not-dir' };
+  } catch {
+    return { kind: 'missing' };
+  }
+}
+
+/** Same directory as before: same device and inode. A new inode means a new directory that the old subscription cannot see. */
+export function sameDir(a: RootState, b: RootState): boolean {
+  return a.kind === 'dir' && b.kind === 'dir' && a.dev === b.dev && a.ino === b.ino;
+}
+
+export function describeRoot(s: RootState): string {
+  switch (s.kind) {
+    case 'dir':
+      return 'a directory';
+    case 'missing':
+      return 'missing';
+    case 'not-dir':
+      return 'not a directory';
+  }
+}

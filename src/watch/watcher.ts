@@ -1,0 +1,345 @@
+/**
+ * The parent side of the watch layer: one watcher child process per root (child.ts), turned into
+ * filtered `Change`s, with the gaps of @parcel/watcher closed by re-subscribing and by telling the
+ * caller where to reconcile (`onGap`). See /work/shared/reference/watcher-facts.md.
+ *
+ * Per root:
+ *
+ *              start()                     root gone / replaced (poll)
+ *   (none) ───────────► live ─────────────────────────────────► absent
+ *                        │  ▲  new child live: swap, onGap          │
+ *     new dir (debounce),│  │                                       │ root back: new child live,
+ *     child error/death  ▼  │                                       │ onRootState(true), onGap(root, '')
+ *                     replacing ◄───────────────────────────────────┘
+ *
+ * A replacement always starts the new child and waits until it is live before the old one is
+ * stopped: a fresh subscription crawls the whole tree, so nothing between the two is missed.
+ */
+import type { EventSwitches, Pattern } from '../config/types.js';
+import type { Change } from '../core/types.js';
+import { EnvironmentError } from '../errors.js';
+import type { Emit } from '../events.js';
+import { WatchChild } from './child-handle.js';
+import type { RawEvent } from './protocol.js';
+import { resolveBatch } from './resolve.js';
+import { describeRoot, rootState, sameDir, type RootState } from './root-state.js';
+
+export interface WatchTuning {
+  /** Quiet time after the last new directory before the root is re-subscribed. */
+  readonly rewatchDebounceMs: number;
+  /** How often each root's existence and identity is checked (a stat: cheap). */
+  readonly rootPollMs: number;
+  /** Backoff between restarts of a failed watcher: doubles from min up to max. */
+  readonly restartMinMs: number;
+  readonly restartMaxMs: number;
+  /** A child live this long resets the backoff. */
+  readonly stableMs: number;
+  /** How long a replaced child keeps forwarding events after its successor is live. */
+  readonly retireGraceMs: number;
+}
+
+/** 250 ms lets a burst of `mkdir`s (an untar) end before re-crawling; 1 s poll is parcel's own silence on root loss. */
+export const DEFAULT_WATCH_TUNING: WatchTuning = {
+  rewatchDebounceMs: 250,
+  rootPollMs: 1000,
+  restartMinMs: 200,
+  restartMaxMs: 30_000,
+  stableMs: 60_000,
+  // Twice parcel's longest coalescing window under load (500 ms).
+  retireGraceMs: 1000,
+};
+
+export interface WatcherOptions {
+  roots: readonly string[];
+  excludes: readonly Pattern[];
+  switches: EventSwitches;
+  emit: Emit;
+  onChanges: (changes: Change[]) => void;
+  /** Something may have been missed under `dir` (relative to root, "" = whole root): caller reconciles it. */
+  onGap: (root: string, dir: string, reason: string) => void;
+  /** The root vanished / is not a directory / came back: caller must stop deletes for it (safety). */
+  onRootState?: (root: string, present: boolean) => void;
+  /** Tests lower these. @default DEFAULT_WATCH_TUNING */
+  tuning?: Partial<WatchTuning>;
+}
+
+interface RootWatch {
+  readonly root: string;
+  /** The live child (or the last one, if it died). */
+  child: WatchChild | undefined;
+  /** A child being started to replace `child`. */
+  pending: WatchChild | undefined;
+  identity: RootState;
+  present: boolean;
+  liveSince: number;
+  /** Replacements run one at a time per root. */
+  lock: Promise<void>;
+  /** Batches are resolved in arrival order. */
+  batches: Promise<void>;
+  newDirs: Set<string>;
+  rewatchTimer: NodeJS.Timeout | undefined;
+  rewatchQueued: boolean;
+  restartTimer: NodeJS.Timeout | undefined;
+  restartAttempt: number;
+  checking: boolean;
+}
+
+export class Watcher {
+  readonly #o: WatcherOptions;
+  readonly #t: WatchTuning;
+  readonly #roots = new Map<string, RootWatch>();
+  /** Replaced children still draining their last events. */
+  readonly #retiring = new Set<WatchChild>();
+  #poll: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(o: WatcherOptions) {
+    this.#o = o;
+    this.#t = { ...DEFAULT_WATCH_TUNING, ...o.tuning };
+  }
+
+  /** Resolves when every root is subscribed; rejects with EnvironmentError for a missing root. */
+  async start(): Promise<void> {
+    for (const root of this.#o.roots) {
+      const s = await rootState(root);
+      if (s.kind !== 'dir') throw new EnvironmentError(`watch root ${root} is ${describeRoot(s)}: create it or fix <localpath watch="…"> in the config`);
+      this.#roots.set(root, newRootWatch(root, s));
+    }
+    const all = [...this.#roots.values()];
+    const started = await Promise.allSettled(all.map((rw) => this.#startChild(rw)));
+    const failed = started.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      await this.stop();
+      const reason = (started[failed] as PromiseRejectedResult).reason;
+      throw new EnvironmentError(`cannot watch ${all[failed]?.root}: ${subscribeHint(errorText(reason))}`);
+    }
+    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root });
+    this.#poll = setInterval(() => {
+      for (const rw of this.#roots.values()) void this.#checkRoot(rw);
+    }, this.#t.rootPollMs);
+  }
+
+  /** A fresh subscription in a NEW child, started before the old one is stopped; resolves when it is live. */
+  rewatch(root: string): Promise<void> {
+    const rw = this.#roots.get(root);
+    if (!rw) return Promise.reject(new Error(`not watching ${root}`));
+    return this.#serial(rw, () => this.#replace(rw));
+  }
+
+  /** The pid of the child watching `root` (tests, status). */
+  childPid(root: string): number | undefined {
+    return this.#roots.get(root)?.child?.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#poll) clearInterval(this.#poll);
+    const children: WatchChild[] = [];
+    for (const rw of this.#roots.values()) {
+      clearTimeout(rw.rewatchTimer);
+      clearTimeout(rw.restartTimer);
+      if (rw.child) children.push(rw.child);
+      if (rw.pending) children.push(rw.pending);
+    }
+    await Promise.all([...children, ...this.#retiring].map((c) => c.stop()));
+  }
+
+  // --- children -----------------------------------------------------------------------------
+
+  #spawn(rw: RootWatch): WatchChild {
+    const c: WatchChild = new WatchChild(rw.root, {
+      onEvents: (events) => this.#onEvents(rw, events),
+      onError: (message) => {
+        if (rw.child === c) this.#failed(rw, message);
+      },
+      onExit: (description) => {
+        if (rw.child === c) this.#failed(rw, description);
+      },
+    });
+    return c;
+  }
+
+  async #startChild(rw: RootWatch): Promise<void> {
+    const c = this.#spawn(rw);
+    rw.child = c;
+    await c.ready();
+    rw.liveSince = Date.now();
+  }
+
+  /** Start a new child, wait until it is live, then stop the old one. Run under #serial. */
+  async #replace(rw: RootWatch): Promise<void> {
+    if (this.#stopped) return;
+    const next = this.#spawn(rw);
+    rw.pending = next;
+    try {
+      await next.ready();
+    } catch (err) {
+      await next.stop();
+      throw err;
+    } finally {
+      rw.pending = undefined;
+    }
+    if (this.#stopped) {
+      await next.stop();
+      return;
+    }
+    const old = rw.child;
+    rw.child = next;
+    rw.liveSince = Date.now();
+    if (old) {
+      this.#retiring.add(old);
+      void old.retire(this.#t.retireGraceMs).finally(() => this.#retiring.delete(old));
+    }
+  }
+
+  #serial(rw: RootWatch, job: () => Promise<void>): Promise<void> {
+    const run = rw.lock.then(job);
+    rw.lock = run.catch(() => {});
+    return run;
+  }
+
+  // --- events -------------------------------------------------------------------------------
+
+  #onEvents(rw: RootWatch, events: readonly RawEvent[]): void {
+    if (this.#stopped) return;
+    const rules = { excludes: this.#o.excludes, switches: this.#o.switches };
+    rw.batches = rw.batches
+      .then(async () => {
+        const r = await resolveBatch(rw.root, events, rules);
+        if (this.#stopped) return;
+        if (r.touchedRoot) void this.#checkRoot(rw);
+        if (r.changes.length > 0) this.#call(() => this.#o.onChanges(r.changes));
+        if (r.newDirs.length > 0) this.#newDirs(rw, r.newDirs);
+      })
+      .catch((err) => this.#watchError(rw, `handling watcher events failed: ${errorText(err)}`));
+  }
+
+  /** The current subscription cannot see inside new directories: re-subscribe once the burst is over. */
+  #newDirs(rw: RootWatch, dirs: readonly string[]): void {
+    for (const d of dirs) rw.newDirs.add(d);
+    clearTimeout(rw.rewatchTimer);
+    rw.rewatchTimer = setTimeout(() => {
+      if (rw.rewatchQueued || this.#stopped) return;
+      rw.rewatchQueued = true;
+      void this.#serial(rw, async () => {
+        rw.rewatchQueued = false;
+        // Taken when the rewatch starts: directories arriving later get a rewatch of their own.
+        const dirs = [...rw.newDirs];
+        rw.newDirs.clear();
+        if (!rw.present || this.#stopped) return;
+        try {
+          await this.#replace(rw);
+        } catch (err) {
+          this.#failed(rw, `re-watching after new directories failed: ${errorText(err)}`);
+          return;
+        }
+        for (const d of dirs) this.#gap(rw, d, 'new directory');
+      });
+    }, this.#t.rewatchDebounceMs);
+  }
+
+  // --- failures and the root ----------------------------------------------------------------
+
+  /** The child died or reported an error: restart with backoff, then reconcile the whole root. */
+  #failed(rw: RootWatch, reason: string): void {
+    if (this.#stopped) return;
+    this.#watchError(rw, reason);
+    if (rw.restartTimer || !rw.present) return;
+    if (Date.now() - rw.liveSince > this.#t.stableMs) rw.restartAttempt = 0;
+    const delay = Math.min(this.#t.restartMaxMs, this.#t.restartMinMs * 2 ** rw.restartAttempt);
+    rw.restartAttempt++;
+    rw.restartTimer = setTimeout(() => {
+      rw.restartTimer = undefined;
+      void this.#serial(rw, async () => {
+        if (!rw.present || this.#stopped) return;
+        try {
+          await this.#replace(rw);
+        } catch (err) {
+          this.#failed(rw, `restarting the watcher failed: ${errorText(err)}`);
+          return;
+        }
+        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason });
+        this.#gap(rw, '', `watcher restarted: ${reason}`);
+      });
+    }, delay);
+  }
+
+  async #checkRoot(rw: RootWatch): Promise<void> {
+    if (rw.checking || this.#stopped) return;
+    rw.checking = true;
+    try {
+      const now = await rootState(rw.root);
+      if (rw.present && !sameDir(rw.identity, now)) {
+        // Deleting the root kills parcel's subscription silently; a replaced root is a directory it never saw.
+        rw.present = false;
+        this.#o.emit({ type: 'watch-error', level: 'error', message: `watch root ${rw.root} is ${now.kind === 'dir' ? 'a different directory now' : describeRoot(now)}`, root: rw.root, error: describeRoot(now) });
+        this.#call(() => this.#o.onRootState?.(rw.root, false));
+        await this.#serial(rw, async () => {
+          await rw.child?.stop();
+        });
+      }
+      if (!rw.present && now.kind === 'dir' && !this.#stopped) {
+        await this.#serial(rw, async () => {
+          await this.#replace(rw);
+          rw.identity = now;
+          rw.present = true;
+          rw.restartAttempt = 0;
+        });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root });
+        this.#call(() => this.#o.onRootState?.(rw.root, true));
+        this.#gap(rw, '', 'root came back');
+      }
+    } catch (err) {
+      // Not live yet (e.g. removed again while subscribing): the next poll tries again.
+      this.#watchError(rw, `re-watching ${rw.root} failed: ${errorText(err)}`);
+    } finally {
+      rw.checking = false;
+    }
+  }
+
+  #gap(rw: RootWatch, dir: string, reason: string): void {
+    if (!this.#stopped) this.#call(() => this.#o.onGap(rw.root, dir, reason));
+  }
+
+  #watchError(rw: RootWatch, error: string): void {
+    this.#o.emit({ type: 'watch-error', level: 'warn', message: `watcher for ${rw.root}: ${error}`, root: rw.root, error });
+  }
+
+  /** Callers' callbacks never throw into the watcher's timers and IPC handlers. */
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#o.emit({ type: 'info', level: 'error', message: `a watcher callback threw: ${errorText(err)}` });
+    }
+  }
+}
+
+function newRootWatch(root: string, identity: RootState): RootWatch {
+  return {
+    root,
+    child: undefined,
+    pending: undefined,
+    identity,
+    present: true,
+    liveSince: Date.now(),
+    lock: Promise.resolve(),
+    batches: Promise.resolve(),
+    newDirs: new Set(),
+    rewatchTimer: undefined,
+    rewatchQueued: false,
+    restartTimer: undefined,
+    restartAttempt: 0,
+    checking: false,
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function subscribeHint(message: string): string {
+  return /ENOSPC|No space left/i.test(message)
+    ? `${message} (the inotify watch limit is reached: raise fs.inotify.max_user_watches)`
+    : message;
+}
