@@ -48,7 +48,7 @@ export function locate(text: string, index: number): { line: number; column: num
 export function parseXml(xml: string, file: string): XmlElement {
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) {
-    throw new ConfigError({ file, line: valid.err.line, column: valid.err.col, detail: `malformed XML: ${valid.err.msg}` });
+    throw new ConfigError({ file, line: valid.err.line ?? 1, column: valid.err.col ?? 1, detail: `malformed XML: ${valid.err.msg}` });
   }
   const nodes = parser.parse(xml) as Ordered[];
   const roots = nodes.flatMap((n) => toElements(n, xml));

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forbiddenParam, splitParams } from '../../src/config/index.js';
+
+test('splitParams splits like a command line, but nothing is ever interpreted', () => {
+  const cases: [string, string[]][] = [
+    ['-artuz', ['-artuz']],
+    ['  -a   -z\t--sockopts=TCP_NODELAY  ', ['-a', '-z', '--sockopts=TCP_NODELAY']],
+    ['', []],
+    [`--exclude='*.tmp' --exclude "a b"`, ['--exclude=*.tmp', '--exclude', 'a b']],
+    [`'$(rm -rf /)' \`id\` ';' a;b`, ['$(rm -rf /)', '`id`', ';', 'a;b']],
+    [`"say \\"hi\\"" 'it''s' a\\ b`, ['say "hi"', 'its', 'a b']],
+    [`'' ""`, ['', '']],
+    ['--chmod=Du+rwx,Fgo-w', ['--chmod=Du+rwx,Fgo-w']],
+    ['ünï cødé', ['ünï', 'cødé']],
+  ];
+  for (const [input, want] of cases) assert.deepEqual(splitParams(input), want, input);
+  assert.throws(() => splitParams(`-a 'open`), /unterminated ' quote/);
+  assert.throws(() => splitParams(`-a "open`), /unterminated " quote/);
+});
+
+test('forbiddenParam: what the engine needs for itself is refused, ordinary options pass', () => {
+  const ok = [
+    ['-artuz'],
+    ['-a', '-z', '--sockopts=TCP_NODELAY', '--contimeout=5', '--bwlimit=10m'],
+    ['-a', '--exclude', '*.tmp', '--chmod', 'D755'],
+    ['-aB', '1024'],
+    ['-aT/tmp/x'],
+    ['-f', '- *.bak'],
+    ['--delay-updates', '--partial-dir=.rsync-partial'],
+    ['-vvh', '--info=progress2'],
+    ['--iconv=utf8,latin1', '--modify-window=-1'],
+  ];
+  for (const words of ok) assert.equal(forbiddenParam(words), undefined, words.join(' '));
+  const bad: [string[], RegExp][] = [
+    [['-artuz', '--delete'], /--delete is not allowed/],
+    [['--delete-after'], /deletes/],
+    [['--del'], /--del is not allowed/],
+    [['-artunz'], /-n is --dry-run/],
+    [['-a0'], /--from0/],
+    [['-avze', 'ssh'], /-e is --rsh/],
+    [['--rsh=ssh -p 22'], /ssh mode/],
+    [['--files-from=/x'], /file list/],
+    [['--from0'], /file list/],
+    [['--remove-source-files'], /delete the watched files/],
+    [['--dry-run'], /nothing would be replicated/],
+    [['--list-only'], /nothing would be replicated/],
+    [['--daemon'], /not a client/],
+    [['--server'], /not a client/],
+    [['--password-file=/etc/p'], /<auth/],
+    [['--port=874'], /userDefinedPort/],
+    [['--timeout=10'], /<timeout/],
+    [['--max-delete=10'], /maxDelete/],
+    [['--no-relative'], /-R/],
+    [['--exclude-from=-'], /--exclude-from is not allowed/],
+    [['--write-batch=x'], /batch/],
+    [['-a', '/etc'], /"\/etc" is not an option/],
+    [['-a', 'ip::module'], /not an option/],
+    [['--exclude', 'x', 'y'], /"y" is not an option/],
+  ];
+  for (const [words, why] of bad) assert.match(forbiddenParam(words) ?? '(allowed)', why, words.join(' '));
+});
