@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseConfig, describeConfig } from '../../src/config/index.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const load = (rel: string) => parseConfig(readFileSync(join(repo, rel), 'utf8'), join(repo, rel));
+
+test('config/confxml.xml is the stock Sersync file with the documented defaults', () => {
+  const c = load('config/confxml.xml');
+  const stock = load('test/fixtures/config/sersync-stock.xml');
+  // Same meaning; only the file name and element line numbers differ.
+  const strip = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'line' || k === 'file' ? undefined : v));
+  assert.equal(strip(c), strip(stock), 'every element present, same meaning as the stock file');
+  assert.equal(c.roots[0]?.line, readFileSync(join(repo, 'config/confxml.xml'), 'utf8').split('\n').findIndex((l) => l.includes('<localpath watch="/opt/tongbu">')) + 1);
+});
+
+test('every shipped example parses', () => {
+  const files = readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.xml'));
+  for (const want of ['daemon.xml', 'ssh.xml', 'multi-remote.xml', 'cdn.xml']) assert.ok(files.includes(want), want);
+  for (const f of files) assert.doesNotThrow(() => describeConfig(load(`examples/${f}`)), f);
+});
+
+test('the examples say what they claim', () => {
+  const daemon = load('examples/daemon.xml').roots[0]?.remotes[0];
+  assert.deepEqual([daemon?.id, daemon?.port, daemon?.passwordFile], ['backup@backup.example.com::www', 8873, '/etc/tssersync/rsync.pas']);
+  assert.equal(load('examples/daemon.xml').rsync.timeoutSeconds, 60);
+  const ssh = load('examples/ssh.xml').roots[0]?.remotes[0];
+  assert.deepEqual([ssh?.mode, ssh?.id, ssh?.port], ['ssh', 'mirror@mirror.example.com:/srv/mirror/www', 2222]);
+  const multi = load('examples/multi-remote.xml');
+  assert.equal(multi.roots.length, 2);
+  assert.equal(multi.roots.flatMap((r) => r.remotes).length, 3);
+  const cdn = load('examples/cdn.xml').plugins[0];
+  assert.ok(cdn?.kind === 'refreshCDN' && cdn.legacy?.password.from === 'env');
+  const conf = readFileSync(join(repo, 'examples/rsyncd.conf'), 'utf8');
+  assert.match(conf, /^socket options = TCP_NODELAY$/m);
+  assert.match(conf, /^\s*auth users = backup$/m);
+  assert.match(conf, /^\s*secrets file = /m);
+});
