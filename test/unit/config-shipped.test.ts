@@ -39,3 +39,13 @@ test('the examples say what they claim', () => {
   assert.match(conf, /^\s*auth users = backup$/m);
   assert.match(conf, /^\s*secrets file = /m);
 });
+
+test('the complete-file example in docs/configuration.md parses', () => {
+  const doc = readFileSync(join(repo, 'docs/configuration.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```xml\n(<head[\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  assert.ok(blocks.length >= 1);
+  for (const xml of blocks) {
+    const c = parseConfig(xml, join(repo, 'docs/example.xml'));
+    assert.equal(c.roots[0]?.remotes[0]?.id, '10.0.0.2::www');
+  }
+});
