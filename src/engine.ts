@@ -73,7 +73,8 @@ export class Engine {
   ) {
     this.#emit = opts.emit;
     this.replayLog = new ReplayLog(config.failLog.path);
-    const plugins = opts.pluginOnly ? config.plugins.filter((p) => p.kind === opts.pluginOnly) : config.plugins;
+    // Sersync's -m runs the named plugin whether or not the file starts it.
+    const plugins = opts.pluginOnly ? (config.definedPlugins ?? config.plugins).filter((p) => p.kind === opts.pluginOnly) : config.plugins;
     this.#hooks = createHooks(plugins, { emit: this.#emit });
     this.#hookRunner =
       this.#hooks.length > 0

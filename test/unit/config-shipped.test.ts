@@ -8,13 +8,21 @@ import { parseConfig, describeConfig } from '../../src/config/index.js';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const load = (rel: string) => parseConfig(readFileSync(join(repo, rel), 'utf8'), join(repo, rel));
 
-test('config/confxml.xml is the stock Sersync file with the documented defaults', () => {
-  const c = load('config/confxml.xml');
+test('examples/sersync-stock.xml is the stock Sersync file with the documented defaults', () => {
+  const c = load('examples/sersync-stock.xml');
   const stock = load('test/fixtures/config/sersync-stock.xml');
   // Same meaning; only the file name and element line numbers differ.
   const strip = (x: unknown): string => JSON.stringify(x, (k, v: unknown) => (k === 'line' || k === 'file' ? undefined : v));
   assert.equal(strip(c), strip(stock), 'every element present, same meaning as the stock file');
-  assert.equal(c.roots[0]?.line, readFileSync(join(repo, 'config/confxml.xml'), 'utf8').split('\n').findIndex((l) => l.includes('<localpath watch="/opt/tongbu">')) + 1);
+  assert.equal(c.roots[0]?.line, readFileSync(join(repo, 'examples/sersync-stock.xml'), 'utf8').split('\n').findIndex((l) => l.includes('<localpath watch="/opt/tongbu">')) + 1);
+});
+
+test('config/confxml.xml is the stock file pointed at the demo (.demo/src → 127.0.0.1:8873 with auth)', () => {
+  const c = load('config/confxml.xml');
+  assert.equal(c.roots[0]?.path, join(repo, '.demo/src'));
+  const r = c.roots[0]?.remotes[0];
+  assert.deepEqual([r?.host, r?.module, r?.port, r?.user, r?.passwordFile], ['127.0.0.1', 'tongbu1', 8873, 'tssersync', join(repo, '.demo/rsync.pas')]);
+  assert.equal(c.stateDir, join(repo, '.demo/state'));
 });
 
 test('every shipped example parses', () => {
