@@ -20,8 +20,10 @@ export interface Resolved {
   readonly changes: Change[];
   /** Directories among the changes (new, or replaced): the current subscription cannot see inside them. */
   readonly newDirs: string[];
-  /** The batch mentioned the root itself (its deletion, typically): check the root now. */
+  /** The batch mentioned the root itself: check the root now. */
   readonly touchedRoot: boolean;
+  /** The root itself was reported deleted: its subscription is dead even if a new root already stands there. */
+  readonly rootDeleted: boolean;
 }
 
 /** `abs` relative to `root` in POSIX form, or undefined when it is not below the root. */
@@ -63,6 +65,7 @@ async function highestMissing(root: string, rel: string, known: Map<string, Path
 
 export async function resolveBatch(root: string, events: readonly RawEvent[], rules: ResolveRules): Promise<Resolved> {
   let touchedRoot = false;
+  let rootDeleted = false;
   // Last event wins per path: parcel already coalesces per window, duplicates only come from overlap.
   const byPath = new Map<string, RawEvent['type']>();
   for (const e of events) {
@@ -70,6 +73,7 @@ export async function resolveBatch(root: string, events: readonly RawEvent[], ru
     if (rel === undefined) continue;
     if (rel === '') {
       touchedRoot = true;
+      if (e.type === 'delete') rootDeleted = true;
       continue;
     }
     byPath.set(rel, e.type);
@@ -98,7 +102,7 @@ export async function resolveBatch(root: string, events: readonly RawEvent[], ru
     if (!hasMissingAncestor(c.path, out)) changes.push(c);
   }
   const newDirs = changes.filter((c) => c.state === 'dir').map((c) => c.path);
-  return { changes, newDirs, touchedRoot };
+  return { changes, newDirs, touchedRoot, rootDeleted };
 }
 
 /** lstat in parallel slices: a 16k-event batch must not take 16k sequential round trips. */

@@ -2,7 +2,13 @@
 import { stat } from 'node:fs/promises';
 
 export type RootState =
-  | { readonly kind: 'dir'; readonly dev: number; readonly ino: number }
+  | {
+      readonly kind: 'dir';
+      readonly dev: number;
+      readonly ino: number;
+      /** ext4 reuses a freed inode at once (rm -rf root && mkdir root): the birth time tells them apart (0 where unsupported). */
+      readonly birth: number;
+    }
   | { readonly kind: 'missing' }
   | { readonly kind: 'not-dir' };
 
@@ -10,15 +16,15 @@ export type RootState =
 export async function rootState(root: string): Promise<RootState> {
   try {
     const st = await stat(root);
-    return st.isDirectory() ? { kind: 'dir', dev: st.dev, ino: st.ino } : { kind: 'not-dir' };
+    return st.isDirectory() ? { kind: 'dir', dev: st.dev, ino: st.ino, birth: st.birthtimeMs } : { kind: 'not-dir' };
   } catch {
     return { kind: 'missing' };
   }
 }
 
-/** Same directory as before: same device and inode. A new inode means a new directory that the old subscription cannot see. */
+/** Same directory as before: same device, inode and birth time. A new inode means a new directory that the old subscription cannot see. */
 export function sameDir(a: RootState, b: RootState): boolean {
-  return a.kind === 'dir' && b.kind === 'dir' && a.dev === b.dev && a.ino === b.ino;
+  return a.kind === 'dir' && b.kind === 'dir' && a.dev === b.dev && a.ino === b.ino && a.birth === b.birth;
 }
 
 export function describeRoot(s: RootState): string {

@@ -22,32 +22,11 @@ import type { Emit } from '../events.js';
 import { WatchChild } from './child-handle.js';
 import type { RawEvent } from './protocol.js';
 import { resolveBatch } from './resolve.js';
-import { describeRoot, rootState, sameDir, type RootState } from './root-state.js';
+import { describeRoot, rootState, sameDir } from './root-state.js';
+import { DEFAULT_WATCH_TUNING, errorText, newRootWatch, subscribeHint, type RootWatch, type WatchTuning } from './root-watch.js';
 
-export interface WatchTuning {
-  /** Quiet time after the last new directory before the root is re-subscribed. */
-  readonly rewatchDebounceMs: number;
-  /** How often each root's existence and identity is checked (a stat: cheap). */
-  readonly rootPollMs: number;
-  /** Backoff between restarts of a failed watcher: doubles from min up to max. */
-  readonly restartMinMs: number;
-  readonly restartMaxMs: number;
-  /** A child live this long resets the backoff. */
-  readonly stableMs: number;
-  /** How long a replaced child keeps forwarding events after its successor is live. */
-  readonly retireGraceMs: number;
-}
+export { DEFAULT_WATCH_TUNING, type WatchTuning };
 
-/** 250 ms lets a burst of `mkdir`s (an untar) end before re-crawling; 1 s poll is parcel's own silence on root loss. */
-export const DEFAULT_WATCH_TUNING: WatchTuning = {
-  rewatchDebounceMs: 250,
-  rootPollMs: 1000,
-  restartMinMs: 200,
-  restartMaxMs: 30_000,
-  stableMs: 60_000,
-  // Twice parcel's longest coalescing window under load (500 ms).
-  retireGraceMs: 1000,
-};
 
 export interface WatcherOptions {
   roots: readonly string[];
@@ -61,27 +40,6 @@ export interface WatcherOptions {
   onRootState?: (root: string, present: boolean) => void;
   /** Tests lower these. @default DEFAULT_WATCH_TUNING */
   tuning?: Partial<WatchTuning>;
-}
-
-interface RootWatch {
-  readonly root: string;
-  /** The live child (or the last one, if it died). */
-  child: WatchChild | undefined;
-  /** A child being started to replace `child`. */
-  pending: WatchChild | undefined;
-  identity: RootState;
-  present: boolean;
-  liveSince: number;
-  /** Replacements run one at a time per root. */
-  lock: Promise<void>;
-  /** Batches are resolved in arrival order. */
-  batches: Promise<void>;
-  newDirs: Set<string>;
-  rewatchTimer: NodeJS.Timeout | undefined;
-  rewatchQueued: boolean;
-  restartTimer: NodeJS.Timeout | undefined;
-  restartAttempt: number;
-  checking: boolean;
 }
 
 export class Watcher {
@@ -148,7 +106,7 @@ export class Watcher {
 
   #spawn(rw: RootWatch): WatchChild {
     const c: WatchChild = new WatchChild(rw.root, {
-      onEvents: (events) => this.#onEvents(rw, events),
+      onEvents: (events) => this.#onEvents(rw, events, c),
       onError: (message) => {
         if (rw.child === c) this.#failed(rw, message);
       },
@@ -200,14 +158,15 @@ export class Watcher {
 
   // --- events -------------------------------------------------------------------------------
 
-  #onEvents(rw: RootWatch, events: readonly RawEvent[]): void {
+  #onEvents(rw: RootWatch, events: readonly RawEvent[], from: WatchChild): void {
     if (this.#stopped) return;
     const rules = { excludes: this.#o.excludes, switches: this.#o.switches };
     rw.batches = rw.batches
       .then(async () => {
         const r = await resolveBatch(rw.root, events, rules);
         if (this.#stopped) return;
-        if (r.touchedRoot) void this.#checkRoot(rw);
+        // A retiring child's word on the root is stale: its successor already watches what stands there now.
+        if (r.touchedRoot) void this.#checkRoot(rw, r.rootDeleted && from === rw.child);
         if (r.changes.length > 0) this.#call(() => this.#o.onChanges(r.changes));
         if (r.newDirs.length > 0) this.#newDirs(rw, r.newDirs);
       })
@@ -264,15 +223,19 @@ export class Watcher {
     }, delay);
   }
 
-  async #checkRoot(rw: RootWatch): Promise<void> {
+  /** `deleted`: the child saw the root itself deleted, so whatever stands there now is another directory. */
+  async #checkRoot(rw: RootWatch, deleted = false): Promise<void> {
+    if (deleted) rw.rootDeleted = true;
     if (rw.checking || this.#stopped) return;
     rw.checking = true;
+    deleted = rw.rootDeleted;
+    rw.rootDeleted = false;
     try {
       const now = await rootState(rw.root);
-      if (rw.present && !sameDir(rw.identity, now)) {
+      if (rw.present && (deleted || !sameDir(rw.identity, now))) {
         // Deleting the root kills parcel's subscription silently; a replaced root is a directory it never saw.
         rw.present = false;
-        this.#o.emit({ type: 'watch-error', level: 'error', message: `watch root ${rw.root} is ${now.kind === 'dir' ? 'a different directory now' : describeRoot(now)}`, root: rw.root, error: describeRoot(now) });
+        this.#o.emit({ type: 'watch-error', level: 'error', message: `watch root ${rw.root} is ${now.kind === 'dir' ? 'a different directory now' : describeRoot(now)}: halting its deletes until it is watched again`, root: rw.root, error: describeRoot(now) });
         this.#call(() => this.#o.onRootState?.(rw.root, false));
         await this.#serial(rw, async () => {
           await rw.child?.stop();
@@ -295,6 +258,7 @@ export class Watcher {
     } finally {
       rw.checking = false;
     }
+    if (rw.rootDeleted) void this.#checkRoot(rw);
   }
 
   #gap(rw: RootWatch, dir: string, reason: string): void {
@@ -302,6 +266,7 @@ export class Watcher {
   }
 
   #watchError(rw: RootWatch, error: string): void {
+    if (this.#stopped) return;
     this.#o.emit({ type: 'watch-error', level: 'warn', message: `watcher for ${rw.root}: ${error}`, root: rw.root, error });
   }
 
@@ -313,33 +278,4 @@ export class Watcher {
       this.#o.emit({ type: 'info', level: 'error', message: `a watcher callback threw: ${errorText(err)}` });
     }
   }
-}
-
-function newRootWatch(root: string, identity: RootState): RootWatch {
-  return {
-    root,
-    child: undefined,
-    pending: undefined,
-    identity,
-    present: true,
-    liveSince: Date.now(),
-    lock: Promise.resolve(),
-    batches: Promise.resolve(),
-    newDirs: new Set(),
-    rewatchTimer: undefined,
-    rewatchQueued: false,
-    restartTimer: undefined,
-    restartAttempt: 0,
-    checking: false,
-  };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function subscribeHint(message: string): string {
-  return /ENOSPC|No space left/i.test(message)
-    ? `${message} (the inotify watch limit is reached: raise fs.inotify.max_user_watches)`
-    : message;
 }

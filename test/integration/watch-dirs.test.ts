@@ -83,6 +83,7 @@ test('resolveBatch: a delete whose top directory event was lost still yields the
       ['top', 'delete', 'missing'],
     ]);
     assert.equal(r.touchedRoot, true);
+    assert.equal(r.rootDeleted, false, 'an update of the root is not its deletion');
     assert.deepEqual(r.newDirs, []);
   } finally {
     await d.cleanup();
