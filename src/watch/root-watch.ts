@@ -5,6 +5,8 @@ import type { RootState } from './root-state.js';
 export interface WatchTuning {
   /** Quiet time after the last new directory before the root is re-subscribed. */
   readonly rewatchDebounceMs: number;
+  /** ...but at most this long after the first of them (a long untar keeps creating directories). */
+  readonly rewatchMaxDelayMs: number;
   /** How often each root's existence and identity is checked (a stat: cheap). */
   readonly rootPollMs: number;
   /** Backoff between restarts of a failed watcher: doubles from min up to max. */
@@ -22,6 +24,7 @@ export interface WatchTuning {
  */
 export const DEFAULT_WATCH_TUNING: WatchTuning = {
   rewatchDebounceMs: 250,
+  rewatchMaxDelayMs: 2000,
   rootPollMs: 1000,
   restartMinMs: 200,
   restartMaxMs: 30_000,
@@ -44,6 +47,8 @@ export interface RootWatch {
   /** Batches are resolved in arrival order. */
   batches: Promise<void>;
   newDirs: Set<string>;
+  /** When the oldest of `newDirs` was collected. */
+  newDirsSince: number;
   rewatchTimer: NodeJS.Timeout | undefined;
   rewatchQueued: boolean;
   restartTimer: NodeJS.Timeout | undefined;
@@ -64,6 +69,7 @@ export function newRootWatch(root: string, identity: RootState): RootWatch {
     lock: Promise.resolve(),
     batches: Promise.resolve(),
     newDirs: new Set(),
+    newDirsSince: 0,
     rewatchTimer: undefined,
     rewatchQueued: false,
     restartTimer: undefined,

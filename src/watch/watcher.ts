@@ -175,8 +175,11 @@ export class Watcher {
 
   /** The current subscription cannot see inside new directories: re-subscribe once the burst is over. */
   #newDirs(rw: RootWatch, dirs: readonly string[]): void {
+    if (rw.newDirs.size === 0) rw.newDirsSince = Date.now();
     for (const d of dirs) rw.newDirs.add(d);
     clearTimeout(rw.rewatchTimer);
+    // The debounce resets on every new directory, but a long untar must not postpone it forever.
+    const ceiling = rw.newDirsSince + this.#t.rewatchMaxDelayMs - Date.now();
     rw.rewatchTimer = setTimeout(() => {
       if (rw.rewatchQueued || this.#stopped) return;
       rw.rewatchQueued = true;
@@ -194,7 +197,7 @@ export class Watcher {
         }
         for (const d of dirs) this.#gap(rw, d, 'new directory');
       });
-    }, this.#t.rewatchDebounceMs);
+    }, Math.max(0, Math.min(this.#t.rewatchDebounceMs, ceiling)));
   }
 
   // --- failures and the root ----------------------------------------------------------------

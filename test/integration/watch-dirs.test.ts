@@ -112,3 +112,21 @@ test('watch: rewatch() replaces the child without a gap', async () => {
     await h.cleanup();
   }
 });
+
+test('watch: a steady stream of new directories is re-watched by the ceiling, not only when it stops', async () => {
+  const h = await watchHarness({ tuning: { rewatchDebounceMs: 300, rewatchMaxDelayMs: 800 } });
+  try {
+    let firstGapWhileBusy: number | undefined;
+    const until = Date.now() + 3000;
+    for (let i = 0; Date.now() < until; i++) {
+      await mkdir(join(h.root, `d${i}`, 'inner'), { recursive: true });
+      if (firstGapWhileBusy === undefined && h.gaps.some((g) => g.reason === 'new directory')) firstGapWhileBusy = i;
+      await tick(100);
+    }
+    assert.ok(firstGapWhileBusy !== undefined, 'a rewatch happened while directories kept coming');
+    await writeFile(join(h.root, 'd0', 'inner', 'f'), '');
+    await h.change((c) => c.path === 'd0/inner/f', 'a write inside an early new directory');
+  } finally {
+    await h.cleanup();
+  }
+});
