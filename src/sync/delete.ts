@@ -1,0 +1,99 @@
+/**
+ * Remote deletes of paths missing locally. The fast form is `--delete-missing-args --force` in the
+ * normal job; some receivers reject it (rsync issue #910: "invalid file mode … protocol
+ * incompatibility"), so each remote is probed once and, where it fails, deletes go through a
+ * filter-based rsync per parent directory instead.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RemoteConfig, RsyncSettings } from '../config/types.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv } from './argv.js';
+import { runRsync } from './runner.js';
+import type { RsyncOutcome } from './types.js';
+
+export type ProbeAnswer = 'supported' | 'unsupported' | 'unknown';
+
+/**
+ * Sends a delete of a name that exists nowhere: harmless, and it exercises exactly the receiver
+ * code that #910 broke. `unknown` means the remote could not be asked (down, auth): ask again later.
+ */
+export async function probeDeleteMissingArgsDetailed(
+  remote: RemoteConfig,
+  rsync: RsyncSettings,
+  signal?: AbortSignal,
+): Promise<{ answer: ProbeAnswer; outcome: RsyncOutcome }> {
+  const name = `.tssersync-probe-${randomBytes(8).toString('hex')}`;
+  const argv = buildRsyncArgv({ remote, rsync, action: 'path', deleteMissing: true, ignoreTimes: false });
+  const outcome = await runRsync(argv, { cwd: tmpdir(), stdinPaths: [name], ...(signal ? { signal } : {}) });
+  if (outcome.exitCode === 0) return { answer: 'supported', outcome };
+  const rejected = outcome.exitCode === 1 || outcome.exitCode === 2 || outcome.exitCode === 4 || /invalid file mode|protocol incompatibility|unknown option/i.test(outcome.stderrTail);
+  return { answer: rejected ? 'unsupported' : 'unknown', outcome };
+}
+
+/** True if the receiver accepts `--delete-missing-args`; false if it rejects it or cannot be asked. */
+export async function probeDeleteMissingArgs(remote: RemoteConfig, rsync: RsyncSettings): Promise<boolean> {
+  return (await probeDeleteMissingArgsDetailed(remote, rsync)).answer === 'supported';
+}
+
+const STAT_BATCH = 64;
+
+/** Splits paths by whether they exist locally (lstat: a dangling symlink exists). */
+export async function splitMissing(root: string, paths: readonly string[]): Promise<{ present: string[]; missing: string[] }> {
+  const present: string[] = [];
+  const missing: string[] = [];
+  for (let i = 0; i < paths.length; i += STAT_BATCH) {
+    const chunk = paths.slice(i, i + STAT_BATCH);
+    const exists = await Promise.all(chunk.map((p) => lstat(join(root, p)).then(() => true, () => false)));
+    chunk.forEach((p, j) => (exists[j] ? present : missing).push(p));
+  }
+  return { present, missing };
+}
+
+/**
+ * Groups missing paths by the directory whose entries must go. A path whose parent is missing too
+ * climbs to its highest missing ancestor (below the root): that ancestor is missing locally, so
+ * deleting it on the remote is what the disk says, and the filter form needs an existing parent.
+ */
+export async function deleteGroups(root: string, missing: readonly string[]): Promise<Map<string, { names: Set<string>; paths: string[] }>> {
+  const groups = new Map<string, { names: Set<string>; paths: string[] }>();
+  const known = new Map<string, boolean>();
+  const exists = async (rel: string): Promise<boolean> => {
+    let v = known.get(rel);
+    if (v === undefined) {
+      v = rel === '' || (await lstat(join(root, rel)).then(() => true, () => false));
+      known.set(rel, v);
+    }
+    return v;
+  };
+  for (const path of missing) {
+    let top = path;
+    for (;;) {
+      const slash = top.lastIndexOf('/');
+      const parent = slash < 0 ? '' : top.slice(0, slash);
+      if (await exists(parent)) {
+        const g = groups.get(parent) ?? { names: new Set<string>(), paths: [] };
+        g.names.add(top.slice(slash + 1));
+        g.paths.push(path);
+        groups.set(parent, g);
+        break;
+      }
+      top = parent;
+    }
+  }
+  return groups;
+}
+
+/** Runs the filter-form delete for one parent directory. */
+export function runFallbackDelete(
+  remote: RemoteConfig,
+  rsync: RsyncSettings,
+  root: string,
+  parent: string,
+  names: readonly string[],
+  signal?: AbortSignal,
+): Promise<RsyncOutcome> {
+  const argv = buildDeleteFallbackArgv({ remote, rsync, parent, names });
+  return runRsync(argv, { cwd: root, ...(signal ? { signal } : {}) });
+}

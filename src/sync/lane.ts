@@ -1,0 +1,222 @@
+/**
+ * One lane per remote: a p-queue of rsync jobs with the configured concurrency, each retried with
+ * backoff (p-retry). A dead remote fills only its own lane. Paths that do not land are returned
+ * to the caller (never dropped): it puts them in the replay log.
+ *
+ *   running ──stop('drain')──► draining ──queue idle──────────► stopped
+ *      └──────stop('abort')──► aborting ──running rsyncs killed──┘
+ *
+ * Outside `running`, run() resolves at once with every path failed: the caller keeps them.
+ */
+import PQueue from 'p-queue';
+import pRetry, { AbortError } from 'p-retry';
+import type { RemoteConfig, RsyncSettings } from '../config/types.js';
+import { unreachable } from '../errors.js';
+import type { Emit } from '../events.js';
+import { attempt, type DeleteForm } from './attempt.js';
+import { probeDeleteMissingArgsDetailed } from './delete.js';
+import { failureText } from './messages.js';
+import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
+
+export interface LaneOptions {
+  readonly remote: RemoteConfig;
+  readonly rsync: RsyncSettings;
+  /** rsync processes at once for this remote (`-n` / thread count). */
+  readonly concurrency: number;
+  /** Attempts after the first before the paths are handed back as failed. */
+  readonly retries: number;
+  readonly emit: Emit;
+  /** Put the argv of each run in job-start events. */
+  readonly debug: boolean;
+  /** Backoff between attempts. @default { min: 1000, max: 30000 } */
+  readonly retryDelayMs?: { readonly min: number; readonly max: number };
+  /** Never use --delete-missing-args, even where the probe would allow it (tests, odd receivers). */
+  readonly forceDeleteFallback?: boolean;
+}
+
+export type JobResult =
+  | { ok: true; outcome: RsyncOutcome }
+  | { ok: false; outcome: RsyncOutcome; failedPaths: readonly string[] /* relative paths that did NOT make it */ };
+
+export type LaneState = 'running' | 'draining' | 'aborting' | 'stopped';
+
+interface Ticket {
+  readonly req: SyncRequest;
+  readonly resolve: (r: JobResult) => void;
+}
+
+/** Thrown inside p-retry to ask for another attempt. */
+class AttemptFailed extends Error {}
+
+export class Lane {
+  readonly #o: LaneOptions;
+  readonly #queue: PQueue;
+  readonly #abort = new AbortController();
+  readonly #waiting = new Set<Ticket>();
+  #state: LaneState = 'running';
+  /** Cached probe answer; a pending probe is shared by concurrent jobs. */
+  #form: Promise<DeleteForm> | undefined;
+
+  constructor(o: LaneOptions) {
+    this.#o = o;
+    this.#queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
+    if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
+  }
+
+  get state(): LaneState {
+    return this.#state;
+  }
+  /** Jobs queued plus running. */
+  get pending(): number {
+    return this.#queue.size + this.#queue.pending;
+  }
+  get concurrency(): number {
+    return this.#queue.concurrency;
+  }
+
+  run(req: SyncRequest): Promise<JobResult> {
+    switch (this.#state) {
+      case 'running':
+        break;
+      case 'draining':
+      case 'aborting':
+      case 'stopped':
+        return Promise.resolve(stoppedResult(req, this.#state));
+      default:
+        unreachable(this.#state);
+    }
+    return new Promise((resolve) => {
+      const ticket: Ticket = { req, resolve };
+      this.#waiting.add(ticket);
+      void this.#queue.add(async () => {
+        // Already answered by stop('abort') while it waited.
+        if (!this.#waiting.delete(ticket)) return;
+        resolve(await this.#execute(req));
+      });
+    });
+  }
+
+  onIdle(): Promise<void> {
+    return this.#queue.onIdle();
+  }
+
+  async stop(mode: 'drain' | 'abort'): Promise<void> {
+    if (this.#state === 'stopped') return;
+    if (mode === 'abort') {
+      this.#state = 'aborting';
+      for (const t of this.#waiting) t.resolve(stoppedResult(t.req, 'aborting'));
+      this.#waiting.clear();
+      this.#queue.clear();
+      this.#abort.abort(new Error('lane aborted'));
+    } else if (this.#state === 'running') {
+      this.#state = 'draining';
+    }
+    await this.#queue.onIdle();
+    this.#state = 'stopped';
+  }
+
+  async #execute(req: SyncRequest): Promise<JobResult> {
+    const { remote, emit, retries } = this.#o;
+    const delay = this.#o.retryDelayMs ?? { min: 1000, max: 30000 };
+    let remaining: readonly string[] = req.paths;
+    let last: RsyncOutcome | undefined;
+    const signal = this.#abort.signal;
+    try {
+      await pRetry(
+        async (n) => {
+          const started = { argv: undefined as readonly string[] | undefined };
+          const res = await attempt(req, remaining, {
+            remote,
+            rsync: this.#o.rsync,
+            signal,
+            deleteForm: (probe) => this.#deleteForm(probe),
+            rejectFastForm: () => this.#rejectFastForm(),
+            onArgv: (argv) => {
+              if (started.argv) return;
+              started.argv = argv;
+              emit({
+                type: 'job-start',
+                level: 'debug',
+                message: `rsync to ${remote.id}: ${remaining.length} path(s) from ${req.root}${n > 1 ? ` (attempt ${n})` : ''}`,
+                remote: remote.id,
+                root: req.root,
+                paths: remaining.length,
+                ...(this.#o.debug ? { argv } : {}),
+              });
+            },
+          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: remaining }));
+          last = res.outcome;
+          if (res.failed.length === 0) return;
+          remaining = res.failed;
+          const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;
+          emit({
+            type: 'job-failed',
+            level: willRetry ? 'warn' : 'error',
+            message: failureText(remote.id, res.outcome, remaining.length, req.paths.length),
+            remote: remote.id,
+            root: req.root,
+            paths: remaining.length,
+            exitCode: res.outcome.exitCode,
+            attempt: n,
+            willRetry,
+          });
+          throw willRetry ? new AttemptFailed() : new AbortError('no retry');
+        },
+        { retries, minTimeout: delay.min, maxTimeout: delay.max, factor: 2, randomize: true, signal, unref: true },
+      );
+    } catch (err) {
+      if (!last) last = internalOutcome(err);
+      return { ok: false, outcome: last, failedPaths: remaining };
+    }
+    const outcome = last ?? internalOutcome(new Error('no attempt ran'));
+    emit({
+      type: 'job-done',
+      level: 'info',
+      message: `rsync to ${remote.id}: ${req.paths.length} path(s) from ${req.root} landed in ${outcome.durationMs} ms`,
+      remote: remote.id,
+      root: req.root,
+      paths: req.paths.length,
+      durationMs: outcome.durationMs,
+    });
+    return { ok: true, outcome };
+  }
+
+  #deleteForm(probe: boolean): Promise<DeleteForm> {
+    if (this.#form) return this.#form;
+    if (!probe) return Promise.resolve('unknown');
+    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#o.rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
+      if (answer === 'unknown') {
+        // The remote could not be asked: forget the answer, use the safe form this time.
+        this.#form = undefined;
+        return 'unknown';
+      }
+      if (answer === 'unsupported') {
+        this.#o.emit({
+          type: 'remote-health',
+          level: 'warn',
+          message: `${this.#o.remote.id} rejects --delete-missing-args (${failureText(this.#o.remote.id, outcome)}); deletes use the filter form`,
+          remote: this.#o.remote.id,
+          healthy: true,
+          cause: 'delete-missing-args unsupported',
+        });
+      }
+      return answer === 'supported' ? 'fast' : 'fallback';
+    });
+    this.#form = asked;
+    return asked;
+  }
+
+  #rejectFastForm(): void {
+    this.#form = Promise.resolve('fallback');
+  }
+}
+
+function stoppedResult(req: SyncRequest, state: LaneState): JobResult {
+  return { ok: false, outcome: internalOutcome(new Error(`lane is ${state}`), 'aborted'), failedPaths: req.paths };
+}
+
+/** An outcome for what never reached rsync: a stopped lane, or argv that cannot be built. */
+function internalOutcome(err: unknown, meaning = 'internal error', cls: OutcomeClass = 'retry'): RsyncOutcome {
+  const text = err instanceof Error ? err.message : String(err);
+  return { exitCode: null, signal: null, class: cls, meaning, stderrTail: '', durationMs: 0, failedPaths: [], spawnError: text };
+}
