@@ -4,7 +4,7 @@
  */
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
-import { deleteGroups, runFallbackDelete, splitMissing } from './delete.js';
+import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { runRsync } from './runner.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
@@ -56,17 +56,20 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   }
   const ignoreTimes = req.action === 'path';
   const { present, missing } = await splitMissing(req.root, paths);
+  const tops = await missingTops(req.root, missing);
+  /** Failed stdin entries back to the requested paths they stand for. */
+  const expand = (sent: readonly string[]): string[] => sent.flatMap((p) => tops.get(p) ?? [p]);
   // With nothing missing the probe can wait; a known fast form still covers a path that
   // vanishes between the lstat above and the run.
-  let form: DeleteForm = await ctx.deleteForm(missing.length > 0);
+  const form: DeleteForm = await ctx.deleteForm(missing.length > 0);
   if (form === 'fast') {
     const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: true, ignoreTimes });
     ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: paths, ...common });
-    if (outcome.exitCode !== 2) return { outcome, failed: failedOf(outcome, paths) };
-    // rsync #910: this receiver says it supports the form but chokes on a real delete.
+    const stdinPaths = [...present, ...tops.keys()];
+    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths, ...common });
+    if (outcome.exitCode !== 2) return { outcome, failed: expand(failedOf(outcome, stdinPaths)) };
+    // rsync #910: this receiver passed the probe but chokes on a real delete: fall back below.
     ctx.rejectFastForm();
-    form = 'fallback';
   }
   const results: AttemptResult[] = [];
   if (present.length > 0) {
@@ -75,10 +78,10 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: present, ...common });
     results.push({ outcome, failed: failedOf(outcome, present) });
   }
-  for (const [parent, group] of await deleteGroups(req.root, missing)) {
-    const outcome = await runFallbackDelete(remote, rsync, req.root, parent, [...group.names], signal);
+  for (const [parent, names] of byParent(tops.keys())) {
+    const outcome = await runFallbackDelete(remote, rsync, req.root, parent, names, { signal, onArgv: ctx.onArgv });
     // The filter run names no paths we sent on stdin: a failure fails its whole group.
-    results.push({ outcome, failed: outcome.class === 'done' ? [] : group.paths });
+    results.push({ outcome, failed: outcome.class === 'done' ? [] : expand(names.map((n) => (parent ? `${parent}/${n}` : n))) });
   }
   return combine(results);
 }

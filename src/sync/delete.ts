@@ -9,7 +9,7 @@ import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
-import { buildDeleteFallbackArgv, buildRsyncArgv } from './argv.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv, redactArgv } from './argv.js';
 import { runRsync } from './runner.js';
 import type { RsyncOutcome } from './types.js';
 
@@ -52,12 +52,14 @@ export async function splitMissing(root: string, paths: readonly string[]): Prom
 }
 
 /**
- * Groups missing paths by the directory whose entries must go. A path whose parent is missing too
- * climbs to its highest missing ancestor (below the root): that ancestor is missing locally, so
- * deleting it on the remote is what the disk says, and the filter form needs an existing parent.
+ * Maps each missing path to what must be deleted for it: the path itself, or, when its parent is
+ * missing too, its highest missing ancestor below the root. That ancestor is missing locally, so
+ * deleting it is what the disk says; and neither form deletes reliably below a missing parent
+ * (rsync 3.5.0 skips `--delete-missing-args` of `a/b/f` when `a/b` is gone: "file has vanished",
+ * exit 24, and the remote keeps `a/b/f`), while the filter form needs an existing parent.
  */
-export async function deleteGroups(root: string, missing: readonly string[]): Promise<Map<string, { names: Set<string>; paths: string[] }>> {
-  const groups = new Map<string, { names: Set<string>; paths: string[] }>();
+export async function missingTops(root: string, missing: readonly string[]): Promise<Map<string, string[]>> {
+  const tops = new Map<string, string[]>();
   const known = new Map<string, boolean>();
   const exists = async (rel: string): Promise<boolean> => {
     let v = known.get(rel);
@@ -72,15 +74,21 @@ export async function deleteGroups(root: string, missing: readonly string[]): Pr
     for (;;) {
       const slash = top.lastIndexOf('/');
       const parent = slash < 0 ? '' : top.slice(0, slash);
-      if (await exists(parent)) {
-        const g = groups.get(parent) ?? { names: new Set<string>(), paths: [] };
-        g.names.add(top.slice(slash + 1));
-        g.paths.push(path);
-        groups.set(parent, g);
-        break;
-      }
+      if (await exists(parent)) break;
       top = parent;
     }
+    tops.set(top, [...(tops.get(top) ?? []), path]);
+  }
+  return tops;
+}
+
+/** Tops grouped by parent directory: one filter-form rsync per parent. */
+export function byParent(tops: Iterable<string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const top of tops) {
+    const slash = top.lastIndexOf('/');
+    const parent = slash < 0 ? '' : top.slice(0, slash);
+    groups.set(parent, [...(groups.get(parent) ?? []), top.slice(slash + 1)]);
   }
   return groups;
 }
@@ -92,8 +100,9 @@ export function runFallbackDelete(
   root: string,
   parent: string,
   names: readonly string[],
-  signal?: AbortSignal,
+  opts: { signal?: AbortSignal; onArgv?: (argv: readonly string[]) => void } = {},
 ): Promise<RsyncOutcome> {
   const argv = buildDeleteFallbackArgv({ remote, rsync, parent, names });
-  return runRsync(argv, { cwd: root, ...(signal ? { signal } : {}) });
+  opts.onArgv?.(redactArgv(argv));
+  return runRsync(argv, { cwd: root, ...(opts.signal ? { signal: opts.signal } : {}) });
 }
