@@ -1,0 +1,91 @@
+/** The rsync layer in ssh mode, through a real sshd on 127.0.0.1 (key auth, custom port). */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile, rm, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RemoteConfig, RsyncSettings } from '../../src/config/types.js';
+import type { EngineEvent } from '../../src/events.js';
+import { Lane } from '../../src/sync/lane.js';
+import { probeDeleteMissingArgs } from '../../src/sync/delete.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { AWKWARD_NAMES, snapshot, tempDir, treeDiff } from '../support/tree.js';
+
+const rsync: RsyncSettings = { commonParams: ['-artuz'], timeoutSeconds: 30, binary: 'rsync', maxDelete: undefined };
+let sshd: Sshd;
+let src: string;
+let dst: string;
+const cleanups: Array<() => Promise<void>> = [];
+
+before(async () => {
+  sshd = await startSshd();
+  cleanups.push(() => sshd.stop());
+  const s = await tempDir('tss-ssh-src-');
+  const d = await tempDir('tss-ssh dst-'); // a space in the remote path: no shell on either side
+  cleanups.push(s.cleanup, d.cleanup);
+  src = s.path;
+  dst = d.path;
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function remote(over: Partial<RemoteConfig> = {}): RemoteConfig {
+  return { id: `root@127.0.0.1:${dst}`, host: '127.0.0.1', module: dst, mode: 'ssh', port: sshd.port, user: 'root', passwordFile: undefined, sshOptions: sshd.sshOptions, ...over };
+}
+
+async function put(root: string, rel: string, body: string): Promise<void> {
+  await mkdir(join(root, rel, '..'), { recursive: true });
+  await writeFile(join(root, rel), body);
+}
+
+test('ssh: the receiver accepts --delete-missing-args', async () => {
+  assert.equal(await probeDeleteMissingArgs(remote(), rsync), true);
+});
+
+for (const forceDeleteFallback of [false, true]) {
+  test(`ssh push: path batch, new tree, awkward names, deletes (${forceDeleteFallback ? 'filter fallback' : 'fast form'})`, async () => {
+    for (const n of await readdir(src)) await rm(join(src, n), { recursive: true });
+    for (const n of await readdir(dst)) await rm(join(dst, n), { recursive: true });
+    const events: EngineEvent[] = [];
+    const lane = new Lane({ remote: remote(), rsync, concurrency: 2, retries: 0, emit: (e) => events.push(e), debug: true, forceDeleteFallback });
+    try {
+      await put(src, 'a.txt', 'a');
+      for (const n of AWKWARD_NAMES) await put(src, `tree/${n}/inner`, n);
+      let r = await lane.run({ root: src, action: 'path', paths: ['a.txt'] });
+      assert.equal(r.ok, true, JSON.stringify(r.outcome));
+      r = await lane.run({ root: src, action: 'tree', paths: ['tree'] });
+      assert.equal(r.ok, true, JSON.stringify(r.outcome));
+      assert.deepEqual(await treeDiff(src, dst), []);
+      const start = events.find((e) => e.type === 'job-start');
+      const argv = start?.type === 'job-start' ? start.argv : undefined;
+      assert.ok(argv?.includes('-e') && argv.some((w) => w.startsWith(`ssh -p ${sshd.port} -o BatchMode=yes -i `)), 'ssh transport with port and BatchMode');
+      await rm(join(src, 'a.txt'));
+      for (const n of AWKWARD_NAMES.slice(0, 8)) await rm(join(src, 'tree', n), { recursive: true });
+      r = await lane.run({ root: src, action: 'path', paths: ['a.txt', ...AWKWARD_NAMES.slice(0, 8).map((n) => `tree/${n}`)] });
+      assert.equal(r.ok, true, JSON.stringify(r.outcome));
+      assert.deepEqual(await treeDiff(src, dst), []);
+      const names = [...(await snapshot(dst)).keys()].map((k) => k.split('/').pop() ?? '');
+      assert.equal(names.filter((n) => n.startsWith('PWNED_')).length, 0);
+    } finally {
+      await lane.stop('abort');
+    }
+  });
+}
+
+test('ssh: a key the server does not know fails with exit 255, retried, all paths handed back', async () => {
+  const other = await tempDir('tss-ssh-nokey-');
+  cleanups.push(other.cleanup);
+  const events: EngineEvent[] = [];
+  const opts = sshd.sshOptions.map((w) => (w === sshd.identityFile ? join(other.path, 'missing_key') : w));
+  const lane = new Lane({ remote: remote({ sshOptions: [...opts, '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none'] }), rsync, concurrency: 1, retries: 1, emit: (e) => events.push(e), debug: false, retryDelayMs: { min: 10, max: 20 } });
+  try {
+    await put(src, 'x', 'x');
+    const r = await lane.run({ root: src, action: 'path', paths: ['x'] });
+    assert.ok(!r.ok);
+    assert.equal(r.outcome.exitCode, 255);
+    assert.deepEqual(r.failedPaths, ['x']);
+    assert.deepEqual(events.filter((e) => e.type === 'job-failed').map((e) => e.type === 'job-failed' && e.willRetry), [true, false]);
+  } finally {
+    await lane.stop('abort');
+  }
+});
