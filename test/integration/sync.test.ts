@@ -308,3 +308,82 @@ test('concurrency: a lane runs up to N rsyncs at once and reports pending', asyn
   assert.ok((await Promise.all(results)).every((r) => r.ok));
   assert.deepEqual(await treeDiff(src, dst), []);
 });
+
+/**
+ * A receiver with rsync issue #910: an rsync wrapper (a tiny fixture program) that fails any run
+ * using --delete-missing-args the way the broken receivers do, and runs the real rsync otherwise.
+ * `probeOk`: the probe (run from the temp dir) passes, real jobs fail: the mid-job switch.
+ */
+async function brokenReceiverRsync(probeOk: boolean): Promise<string> {
+  const t = await tempDir('tss-rsync910-');
+  cleanups.push(t.cleanup);
+  const bin = join(t.path, 'rsync');
+  await writeFile(
+    bin,
+    `#!${process.execPath}
+const { spawnSync } = require('node:child_process');
+const args = process.argv.slice(2);
+if (args.includes('--delete-missing-args') && !(${probeOk} && process.cwd() === ${JSON.stringify(tmpdir())})) {
+  process.stderr.write('rsync: [receiver] invalid file mode 00 for "x": protocol incompatibility\\nrsync error: protocol incompatibility (code 2) at flist.c(1000) [receiver=3.4.1]\\n');
+  process.exit(2);
+}
+const r = spawnSync('rsync', args, { stdio: 'inherit' });
+process.exit(r.status ?? 1);
+`,
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
+for (const probeOk of [false, true]) {
+  test(`a receiver rejecting --delete-missing-args (#910) gets the filter delete (${probeOk ? 'found mid-job' : 'found by the probe'})`, async () => {
+    const { src, dst } = await fresh();
+    const events: EngineEvent[] = [];
+    const lane = new Lane({ remote: remoteOf(daemon), rsync: { ...rsync, binary: await brokenReceiverRsync(probeOk) }, concurrency: 1, retries: 0, emit: (e) => events.push(e), debug: true });
+    cleanups.push(() => lane.stop('abort'));
+    for (const f of ['keep', 'gone/deep/f', 'gone2']) await put(src, f, f);
+    assert.equal((await lane.run({ root: src, action: 'tree', paths: ['keep', 'gone', 'gone2'] })).ok, true);
+    await rm(join(src, 'gone'), { recursive: true });
+    await rm(join(src, 'gone2'));
+    const r = await lane.run({ root: src, action: 'path', paths: ['gone', 'gone2', 'keep'] });
+    assert.equal(r.ok, true, JSON.stringify(r.outcome));
+    assert.deepEqual(await treeDiff(src, dst), []);
+    if (!probeOk) assert.ok(events.some((e) => e.type === 'remote-health' && /rejects --delete-missing-args/.test(e.message)));
+    // Later deletes go straight to the filter form.
+    events.length = 0;
+    await put(src, 'again', 'x');
+    assert.equal((await lane.run({ root: src, action: 'path', paths: ['again'] })).ok, true);
+    await rm(join(src, 'again'));
+    assert.equal((await lane.run({ root: src, action: 'path', paths: ['again'] })).ok, true);
+    assert.deepEqual(await treeDiff(src, dst), []);
+    const argvs = events.flatMap((e) => (e.type === 'job-start' && e.argv ? [e.argv] : []));
+    assert.ok(argvs.length > 0 && argvs.every((a) => !a.includes('--delete-missing-args')));
+  });
+}
+
+test('rsync missing or the root gone: an outcome, never an exception, and the paths come back', async () => {
+  const { src } = await fresh();
+  const { lane } = laneFor(remoteOf(daemon), { rsync: { ...rsync, binary: '/nonexistent/rsync' }, retries: 0 });
+  const r = await lane.run({ root: src, action: 'tree', paths: [''], full: true });
+  assert.ok(!r.ok);
+  assert.match(r.outcome.spawnError ?? '', /ENOENT/);
+  assert.deepEqual(r.failedPaths, ['']);
+  const { lane: lane2 } = laneFor(remoteOf(daemon), { retries: 0 });
+  const r2 = await lane2.run({ root: join(src, 'no-such-root'), action: 'tree', paths: [''], full: true });
+  assert.ok(!r2.ok);
+  assert.notEqual(r2.outcome.spawnError, undefined);
+});
+
+test("stop('drain') lets queued jobs land and refuses new ones", async () => {
+  const { src, dst } = await fresh();
+  const { lane } = laneFor(remoteOf(daemon), { concurrency: 1 });
+  for (const f of ['a', 'b', 'c']) await put(src, f, f);
+  const jobs = ['a', 'b', 'c'].map((f) => lane.run({ root: src, action: 'path', paths: [f] }));
+  const drained = lane.stop('drain');
+  const refused = await lane.run({ root: src, action: 'path', paths: ['late'] });
+  assert.ok(!refused.ok && refused.failedPaths[0] === 'late');
+  await drained;
+  assert.equal(lane.state, 'stopped');
+  assert.ok((await Promise.all(jobs)).every((r) => r.ok));
+  assert.deepEqual(await treeDiff(src, dst), []);
+});
