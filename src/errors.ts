@@ -67,6 +67,17 @@ export class HookError extends TssersyncError {
   }
 }
 
+/** A durable-state file (replay log, pending set, run marker) that cannot be read or written. */
+export class StateFileError extends TssersyncError {
+  readonly file: string;
+  readonly detail: string;
+  constructor(file: string, detail: string) {
+    super(`${file}: ${detail}`);
+    this.file = file;
+    this.detail = detail;
+  }
+}
+
 /** For exhaustive switches over state unions: a new state fails to compile until handled. */
 export function unreachable(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);

@@ -13,4 +13,6 @@ export interface ReplayRecord {
   readonly message: string;
   /** Times this record was attempted (initial run + retries + replays). */
   readonly attempts: number;
+  /** ISO time of the first failure, kept across replays (`time` is the latest one). Absent = `time`. */
+  readonly since?: string;
 }
