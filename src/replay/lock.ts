@@ -14,8 +14,9 @@
  * would be one duplicate or one stale line, never a torn file (rewrites go through rename).
  */
 import { open, readFile, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { StateFileError } from '../errors.js';
-import { FILE_MODE, errnoCode, errorText } from './fs-durable.js';
+import { FILE_MODE, ensureDir, errnoCode, errorText } from './fs-durable.js';
 
 export interface LockOptions {
   /** A lock file older than this is a leftover. @default 30000 (a slow fsync takes seconds, not tens) */
@@ -70,6 +71,11 @@ export class FileLock {
         await fh.writeFile(`${process.pid}\n`).finally(() => fh.close());
         return;
       } catch (err) {
+        if (errnoCode(err) === 'ENOENT') {
+          // First use of a state dir that does not exist yet (a read of a never-written log too).
+          await ensureDir(dirname(this.lockPath));
+          continue;
+        }
         if (errnoCode(err) !== 'EEXIST') throw new StateFileError(this.lockPath, `cannot create the lock file: ${errorText(err)}`);
       }
       const holder = await this.#holder();
