@@ -18,7 +18,8 @@
  * Corrupt lines (a torn write after a crash, a hand edit) are reported by read() and skipped; a
  * rewrite moves the ones it consumed to `<log>.corrupt` for the operator instead of dropping them.
  */
-import { open, readFile } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { StateFileError } from '../errors.js';
@@ -94,6 +95,25 @@ function parse(buf: Buffer): ReplayLogContent {
   return { records, corrupt, mark: { lines: lines.length, bytes: buf.length, sha256: sha256(buf) } };
 }
 
+/**
+ * Open for append, never through a symlink and never a file someone else owns: a failLog path in
+ * a shared directory like /tmp (Sersync's default) must not let another user aim our writes.
+ */
+async function openPrivateAppend(file: string): Promise<FileHandle> {
+  const fh = await open(file, fsc.O_RDWR | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW, FILE_MODE).catch((err: unknown) => {
+    const why = errnoCode(err) === 'ELOOP' ? 'it is a symbolic link' : errorText(err);
+    throw new StateFileError(file, `cannot open for append: ${why}`);
+  });
+  const st = await fh.stat();
+  const uid = process.getuid?.();
+  if (!st.isFile() || (uid !== undefined && st.uid !== uid)) {
+    await fh.close();
+    throw new StateFileError(file, `refusing to write: ${st.isFile() ? `owned by uid ${st.uid}, not by us (uid ${uid})` : 'not a regular file'}`);
+  }
+  if ((st.mode & 0o777) !== FILE_MODE) await fh.chmod(FILE_MODE);
+  return fh;
+}
+
 export class ReplayLog {
   readonly #path: string;
   readonly #lock: FileLock;
@@ -115,14 +135,11 @@ export class ReplayLog {
     const data = records.map(recordLine).join('');
     return this.#lock.run(async () => {
       await ensureDir(dirname(this.#path));
-      const fh = await open(this.#path, 'a+', FILE_MODE).catch((err) => {
-        throw new StateFileError(this.#path, `cannot open the replay log: ${errorText(err)}`);
-      });
+      const fh = await openPrivateAppend(this.#path);
       let created = false;
       try {
         const st = await fh.stat();
         created = st.size === 0;
-        if ((st.mode & 0o777) !== FILE_MODE) await fh.chmod(FILE_MODE);
         // A torn last line (crash mid-write) must not swallow the first new record.
         let prefix = '';
         if (st.size > 0) {
@@ -194,9 +211,8 @@ export class ReplayLog {
 
   async #appendCorrupt(lines: readonly CorruptLine[]): Promise<void> {
     const file = `${this.#path}.corrupt`;
-    const fh = await open(file, 'a', FILE_MODE);
+    const fh = await openPrivateAppend(file);
     try {
-      await fh.chmod(FILE_MODE);
       await fh.writeFile(lines.map((l) => `${l.text}\n`).join(''));
       await fh.sync();
     } finally {

@@ -216,3 +216,18 @@ test('another process appending in a tight loop while this one replays and rewri
     assert.deepEqual(final.filter((r) => r.remote !== 'child').map((r) => r.path), ['mine']);
     await waitFor(async () => !(await readdir(dir)).some((n) => n.endsWith('.lock')), 2000, 'lock released');
   }));
+
+test('the log is never written through a symlink or into a file another user owns', () =>
+  withDir(async (dir) => {
+    const target = join(dir, 'victim');
+    await writeFile(target, 'precious\n');
+    const { symlink, chown } = await import('node:fs/promises');
+    await symlink(target, join(dir, 'link.jsonl'));
+    await assert.rejects(new ReplayLog(join(dir, 'link.jsonl')).append([rec('a')]), (e: unknown) => e instanceof StateFileError && /symbolic link/.test(e.message));
+    assert.equal(await readFile(target, 'utf8'), 'precious\n');
+    const foreign = join(dir, 'foreign.jsonl');
+    await writeFile(foreign, '');
+    await chown(foreign, 12345, 12345);
+    await assert.rejects(new ReplayLog(foreign).append([rec('a')]), (e: unknown) => e instanceof StateFileError && /owned by uid 12345/.test(e.message));
+    assert.equal(await readFile(foreign, 'utf8'), '');
+  }));
