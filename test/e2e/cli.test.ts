@@ -120,14 +120,14 @@ test('--retry-log replays the failed list; exits 1 while anything is left', asyn
   const { src, conf, dst, state } = await setup('replay', 'replay');
   await writeFile(join(src, 'was-failed.txt'), 'replay me');
   const log = join(state, 'fail.jsonl');
-  const rec = { time: new Date().toISOString(), root: src, remote: `127.0.0.1::replay`, path: 'was-failed.txt', action: 'path', exitCode: 10, message: 'test', attempts: 1 };
+  const rec = { time: new Date().toISOString(), root: src, remote: `${daemon.user}@127.0.0.1::replay`, path: 'was-failed.txt', action: 'path', exitCode: 10, message: 'test', attempts: 1 };
   await writeFile(log, `${JSON.stringify(rec)}\n{"truncated`, { mode: 0o600 });
   const ok = await runCli(['--retry-log', '-o', conf]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.equal(await readFile(join(dst, 'was-failed.txt'), 'utf8'), 'replay me');
   assert.equal((await readFile(log, 'utf8')).trim(), '');
 
-  await writeFile(log, `${JSON.stringify({ ...rec, remote: '127.0.0.1::no-such-module' })}\n`, { mode: 0o600 });
+  await writeFile(log, `${JSON.stringify({ ...rec, remote: `${daemon.user}@127.0.0.1::no-such-module` })}\n`, { mode: 0o600 });
   const left = await runCli(['--retry-log', log, '-o', conf]);
   assert.equal(left.code, 1, left.stdout + left.stderr);
   assert.match((await readFile(log, 'utf8')), /no-such-module/);

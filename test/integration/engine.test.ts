@@ -33,6 +33,9 @@ async function withEngine(name: string, fn: (src: string, dst: string, engine: E
   const state = join(work.path, name, 'state');
   await mkdir(src, { recursive: true });
   await mkdir(state, { recursive: true });
+  // Tests share the daemon's modules: each starts from an empty destination.
+  const dest = daemon.modules[module]!;
+  for (const entry of await readdir(dest)) await rm(join(dest, entry), { recursive: true, force: true });
   const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, module)] }]);
   const engine = new Engine(config, { emit: (e) => events.push(e), retryDelayMs: fast });
   await engine.start();
