@@ -58,9 +58,9 @@ async function main(argv: readonly string[]): Promise<number> {
     await requireRsync(config);
     const logger = createLogger({ console: true, debug: config.debug });
     const engine = new Engine(config, { emit: logger.emit });
-    const result = await engine.replayNow();
+    const result = await engine.replayNow({ operator: true });
     console.log(formatReplayReport({ replayed: [...result.replayed], left: [...result.left] }));
-    if (result.corrupt > 0) console.log(`${result.corrupt} corrupt line(s) were skipped and dropped from the log`);
+    if (result.corrupt > 0) console.log(`${result.corrupt} corrupt line(s) were skipped and moved to ${engine.replayLog.path}.corrupt`);
     await logger.close();
     return result.left.length > 0 ? ExitCode.failure : ExitCode.ok;
   }

@@ -240,19 +240,25 @@ export class Engine {
   }
 
   /** Replay the replay log now: what lands is removed, what still fails stays (with its cause). */
-  replayNow(): Promise<ReplayResult> {
-    this.#replaying ??= this.#replay().finally(() => (this.#replaying = undefined));
+  /**
+   * `operator`: an explicit `--retry-log`, which also replays what a safety guard held back
+   * (deletes stopped by maxDelete); automatic replays leave those for an operator to look at.
+   */
+  replayNow(opts: { operator?: boolean } = {}): Promise<ReplayResult> {
+    this.#replaying ??= this.#replay(opts.operator === true).finally(() => (this.#replaying = undefined));
     return this.#replaying;
   }
 
-  async #replay(): Promise<ReplayResult> {
-    const { records, corrupt } = await this.replayLog.read();
+  async #replay(operator: boolean): Promise<ReplayResult> {
+    const { records: all, corrupt, mark } = await this.replayLog.read();
     for (const c of corrupt) {
       this.#emit({ type: 'replay', level: 'warn', message: `replay log ${this.replayLog.path}:${c.line}: skipped a corrupt line (${c.error})`, records: 0 });
     }
-    if (records.length === 0) return { replayed: [], left: [], corrupt: corrupt.length };
+    const held = operator ? [] : all.filter(heldForOperator);
+    const records = operator ? all : all.filter((r) => !heldForOperator(r));
+    if (records.length === 0) return { replayed: [], left: held, corrupt: corrupt.length };
     const result = await replayRecords(records, (g) => this.#replayGroup(g), () => new Date());
-    await this.replayLog.rewrite(result.left, records.length + corrupt.length);
+    await this.replayLog.rewrite([...held, ...result.left], mark);
     this.#emit({
       type: 'replay',
       level: result.left.length > 0 ? 'warn' : 'info',
@@ -327,7 +333,17 @@ export class Engine {
         attempt: 1 + this.config.retries,
         willRetry: false,
       });
-      if (!this.#unhealthy.has(ch.remoteId)) {
+      if (heldForOperator(outcome)) {
+        // A safety guard, not a sick remote: say so once per job and leave the records for an
+        // operator (automatic replays skip them; `--retry-log` sends them).
+        this.#emit({
+          type: 'safety',
+          level: 'error',
+          message: `maxDelete stopped deletions on ${ch.remoteId} for ${ch.root}: ${failed.length} path(s) held in ${this.replayLog.path}; check them, raise <maxDelete> if intended, then run tssersync --retry-log`,
+          root: ch.root,
+          check: 'maxDelete',
+        });
+      } else if (!this.#unhealthy.has(ch.remoteId)) {
         this.#unhealthy.set(ch.remoteId, message);
         this.#emit({ type: 'remote-health', level: 'error', message: `remote ${ch.remoteId} is failing: ${message}`, remote: ch.remoteId, healthy: false, cause: message });
       }
@@ -438,6 +454,11 @@ async function landedBatch(root: string, remotes: readonly string[], paths: read
     }),
   );
   return { root, remotes, items, time: Date.now() };
+}
+
+/** rsync's exit 25: the --max-delete guard fired; repeating the job would fire it again. */
+function heldForOperator(r: { readonly exitCode: number | null }): boolean {
+  return r.exitCode === 25;
 }
 
 function errText(err: unknown): string {

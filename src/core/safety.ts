@@ -11,7 +11,7 @@ export interface RootState {
   readonly empty: boolean;
 }
 
-export type SafetyHalt = { readonly check: 'rootMissing' | 'rootEmptyFullSync'; readonly message: string };
+export type SafetyHalt = { readonly check: 'rootMissing' | 'rootEmpty'; readonly message: string };
 
 /** A missing root makes every path look deleted: nothing may run until it is back. */
 export function rootMissing(state: RootState): boolean {
@@ -19,19 +19,21 @@ export function rootMissing(state: RootState): boolean {
 }
 
 /**
- * A recursive sync of the whole root with --delete against an empty root would empty the remote:
- * the typical look of an unmounted disk, whose mount point is an empty directory.
+ * With nothing in the root, every job is a delete: that is how an unmounted disk (its mount point
+ * is an empty directory) or an `rm -rf root/*` by mistake looks. Deletes wait until the root has
+ * content again; the cost is that deleting the very last file of a root waits too.
  */
-export function batchDeletesWholeRoot(job: RsyncJob, state: RootState): boolean {
-  return job.action === 'tree' && job.paths.includes('') && state.empty;
+export function rootEmpty(state: RootState): boolean {
+  return state.exists && state.isDir && state.empty;
 }
 
 export function checkJobs(root: string, jobs: readonly RsyncJob[], state: RootState): SafetyHalt | undefined {
+  if (jobs.length === 0) return undefined;
   if (rootMissing(state)) {
     return { check: 'rootMissing', message: `watch root ${root} is missing or not a directory (unmounted?): replication and deletes for it are halted until it is back` };
   }
-  if (jobs.some((j) => batchDeletesWholeRoot(j, state))) {
-    return { check: 'rootEmptyFullSync', message: `watch root ${root} is empty (unmounted?): refusing a full sync that would delete everything on the remote; halted until it has content` };
+  if (rootEmpty(state)) {
+    return { check: 'rootEmpty', message: `watch root ${root} is empty (unmounted or wiped?): deletes for it are halted until it has content again; nothing is deleted on the remotes` };
   }
   return undefined;
 }

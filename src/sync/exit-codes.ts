@@ -60,6 +60,18 @@ export const EXIT_TABLE: Readonly<Record<number, ExitRow>> = {
  */
 const UNKNOWN: ExitRow = { class: 'retry', meaning: 'unknown exit code' };
 
+/**
+ * The exit code that stands for what happened. Pushing to an rsync daemon, the receiver's
+ * --max-delete stop (its exit 25) does not reach the client, which exits 0 (rsync 3.2–3.5 seen
+ * here); only the receiver's message on stderr tells. Taking that as 0 would call held-back
+ * deletes "landed".
+ */
+export function effectiveExit(code: number | null, stderr: string): number | null {
+  if (code === 0 && MAX_DELETE_STOP.test(stderr)) return 25;
+  return code;
+}
+const MAX_DELETE_STOP = /^Deletions stopped due to --max-delete limit/m;
+
 export function classifyExit(code: number | null, signal: string | null): { class: OutcomeClass; meaning: string } {
   if (code === null) {
     // Killed (our abort, OOM killer, operator): the paths did not land; try again.

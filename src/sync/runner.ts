@@ -3,7 +3,7 @@
  * it never throws. Paths go on stdin NUL-separated; argv is an array; there is no shell.
  */
 import { spawn } from 'node:child_process';
-import { classifyExit } from './exit-codes.js';
+import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
 import type { RsyncOutcome } from './types.js';
 
@@ -34,8 +34,9 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     let overflow = false;
     let spawnError: string | undefined;
     let settled = false;
-    const finish = (code: number | null, signal: string | null): void => {
+    const finish = (exit: number | null, signal: string | null): void => {
       if (settled) return;
+      const code = effectiveExit(exit, stderr);
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       const cls = spawnError !== undefined ? { class: 'retry' as const, meaning: 'could not start rsync' } : classifyExit(code, signal);

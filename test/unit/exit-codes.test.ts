@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyExit, EXIT_TABLE } from '../../src/sync/exit-codes.js';
+import { classifyExit, effectiveExit, EXIT_TABLE } from '../../src/sync/exit-codes.js';
 
 /** Every row of rsync-facts.md's table: code → class. */
 const EXPECTED: ReadonlyArray<[number, string, RegExp]> = [
@@ -51,4 +51,14 @@ test('an unknown code retries (nothing lost, the retry budget bounds it)', () =>
 test('a killed rsync retries and says by what', () => {
   assert.deepEqual(classifyExit(null, 'SIGTERM'), { class: 'retry', meaning: 'killed by SIGTERM' });
   assert.equal(classifyExit(null, null).class, 'retry');
+});
+
+test('a daemon receiver stopped by --max-delete makes the client exit 0: the stderr message makes it 25', () => {
+  const stderr = 'Deletions stopped due to --max-delete limit (3 skipped)\n';
+  assert.equal(effectiveExit(0, stderr), 25);
+  assert.equal(classifyExit(effectiveExit(0, stderr), null).class, 'fatal');
+  assert.equal(effectiveExit(0, ''), 0);
+  assert.equal(effectiveExit(25, stderr), 25);
+  assert.equal(effectiveExit(23, stderr), 23, 'a worse code is kept');
+  assert.equal(effectiveExit(0, 'a file named Deletions stopped due to --max-delete limit'), 0, 'only a line of its own counts');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchDeletesWholeRoot, checkJobs, rootMissing } from '../../src/core/safety.js';
+import { checkJobs, rootEmpty, rootMissing } from '../../src/core/safety.js';
 
 const ok = { exists: true, isDir: true, empty: false };
 const empty = { exists: true, isDir: true, empty: true };
@@ -12,15 +12,15 @@ test('safety predicates', () => {
   assert.equal(rootMissing(gone), true);
   assert.equal(rootMissing({ exists: true, isDir: false, empty: true }), true);
   assert.equal(rootMissing(ok), false);
-  assert.equal(batchDeletesWholeRoot(full, empty), true);
-  assert.equal(batchDeletesWholeRoot(full, ok), false);
-  assert.equal(batchDeletesWholeRoot(file, empty), false);
-  assert.equal(batchDeletesWholeRoot({ ...full, paths: ['sub'] }, empty), false);
+  assert.equal(rootEmpty(empty), true);
+  assert.equal(rootEmpty(ok), false);
+  assert.equal(rootEmpty(gone), false, 'missing is its own check');
 });
 
 test('checkJobs names the check that fired', () => {
   assert.equal(checkJobs('/r', [file], gone)?.check, 'rootMissing');
-  assert.equal(checkJobs('/r', [file, full], empty)?.check, 'rootEmptyFullSync');
-  assert.equal(checkJobs('/r', [file], empty), undefined);
+  assert.equal(checkJobs('/r', [file, full], empty)?.check, 'rootEmpty');
+  assert.equal(checkJobs('/r', [file], empty)?.check, 'rootEmpty', 'path deletes into an emptied root wait too');
   assert.equal(checkJobs('/r', [full], ok), undefined);
+  assert.equal(checkJobs('/r', [], gone), undefined, 'no job, no halt');
 });
