@@ -121,11 +121,17 @@ test('--retry-log replays the failed list; exits 1 while anything is left', asyn
   await writeFile(join(src, 'was-failed.txt'), 'replay me');
   const log = join(state, 'fail.jsonl');
   const rec = { time: new Date().toISOString(), root: src, remote: `${daemon.user}@127.0.0.1::replay`, path: 'was-failed.txt', action: 'path', exitCode: 10, message: 'test', attempts: 1 };
-  await writeFile(log, `${JSON.stringify(rec)}\n{"truncated`, { mode: 0o600 });
+  await writeFile(join(src, 'second.txt'), 'after the bad line');
+  // A corrupt line in the middle and a truncated last line: reported, set aside, never fatal.
+  const lines = [JSON.stringify(rec), 'not json at all', JSON.stringify({ ...rec, path: 'second.txt' }), '{"truncated'];
+  await writeFile(log, lines.join('\n'), { mode: 0o600 });
   const ok = await runCli(['--retry-log', '-o', conf]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.equal(await readFile(join(dst, 'was-failed.txt'), 'utf8'), 'replay me');
+  assert.equal(await readFile(join(dst, 'second.txt'), 'utf8'), 'after the bad line');
+  assert.match(ok.stdout, /2 corrupt line\(s\)/);
   assert.equal((await readFile(log, 'utf8')).trim(), '');
+  assert.match(await readFile(`${log}.corrupt`, 'utf8'), /not json at all/);
 
   await writeFile(log, `${JSON.stringify({ ...rec, remote: `${daemon.user}@127.0.0.1::no-such-module` })}\n`, { mode: 0o600 });
   const left = await runCli(['--retry-log', log, '-o', conf]);
