@@ -50,6 +50,11 @@ export class ChangeSet {
   readonly #trees = new Set<string>();
   readonly #caps: ChangeSetCaps;
   #lastActivity = -Infinity;
+  /** When the current run of activity began (an add to an empty, idle set), and the quiet before it. */
+  #runStart = -Infinity;
+  #quietBefore = 0;
+  /** Something of the current run has been taken: its leading edge is gone. */
+  #runTaken = false;
 
   constructor(caps: ChangeSetCaps = DEFAULT_CAPS) {
     this.#caps = caps;
@@ -66,7 +71,17 @@ export class ChangeSet {
     return this.#lastActivity;
   }
 
+  /** Start of the current run of activity and how long the set had been idle before it. */
+  get run(): { readonly start: number; readonly quietBefore: number; readonly taken: boolean } {
+    return { start: this.#runStart, quietBefore: this.#quietBefore, taken: this.#runTaken };
+  }
+
   add(path: string, action: Action, now: number): void {
+    if (this.#pending.size === 0 && this.#inFlight.size === 0) {
+      this.#quietBefore = now - this.#lastActivity;
+      this.#runStart = now;
+      this.#runTaken = false;
+    }
     this.#lastActivity = now;
     for (const anc of ancestors(path)) {
       const t = this.#trees.has(anc) ? this.#pending.get(anc) : undefined;
@@ -107,6 +122,7 @@ export class ChangeSet {
 
   /** Move entries from pending to in flight (the planner chose them). */
   take(paths: readonly string[]): void {
+    this.#runTaken = true;
     for (const p of paths) {
       const e = this.#pending.get(p);
       if (!e) continue;

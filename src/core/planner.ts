@@ -3,9 +3,11 @@
  *
  * Batching policy (syncthing's aggregator, simplified): a channel's changes wait until it has
  * been quiet for `settleMs` (the window resets on activity), or until an entry has waited
- * `maxDelayMs` (the hard ceiling a sustained burst cannot push back). A single file written
- * while idle therefore goes after one settle window; a burst goes out as a few large batches,
- * split over the free workers so they share the receiver's work.
+ * `maxDelayMs` (the hard ceiling a sustained burst cannot push back). The leading edge is the
+ * exception: the first changes after the channel was idle for `maxDelayMs` go at once, so a
+ * single file written while idle does not wait for a window (a burst's first event goes alone,
+ * the rest is batched). A burst goes out as a few large batches, split over the free workers so
+ * they share the receiver's work.
  */
 import type { ChangeSet } from './change-set.js';
 import type { Action, PendingEntry, PlanLimits, RsyncJob } from './types.js';
@@ -29,7 +31,7 @@ export function plan(
   const pending = changes.entries();
   if (pending.length === 0) return { jobs: [], wakeAt: undefined };
   const quietSince = changes.lastActivity;
-  const channelSettled = now - quietSince >= limits.settleMs;
+  const channelSettled = now - quietSince >= limits.settleMs || leadingEdge(changes, now, limits);
 
   const ready: PendingEntry[] = [];
   let wakeAt = Infinity;
@@ -57,6 +59,12 @@ export function plan(
   const planned = new Set(jobs.flatMap((j) => j.paths));
   if (ready.some((e) => !planned.has(e.path))) wakeAt = Math.min(wakeAt, now); // more ready than slots
   return { jobs, wakeAt: finite(wakeAt) };
+}
+
+/** The first changes after an idle spell: sent without a settle window. */
+export function leadingEdge(changes: ChangeSet, now: number, limits: PlanLimits): boolean {
+  const { start, quietBefore, taken } = changes.run;
+  return !taken && quietBefore >= limits.maxDelayMs && now - start < limits.settleMs;
 }
 
 function finite(n: number): number | undefined {

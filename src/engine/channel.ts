@@ -7,7 +7,7 @@
  *      └──stop()──► stopped
  */
 import { ChangeSet, type ChangeSetCaps } from '../core/change-set.js';
-import { plan } from '../core/planner.js';
+import { leadingEdge, plan } from '../core/planner.js';
 import { checkJobs, type RootState } from '../core/safety.js';
 import type { Action, PlanLimits, RsyncJob } from '../core/types.js';
 import type { SyncRequest, RsyncOutcome } from '../sync/types.js';
@@ -70,8 +70,9 @@ export class Channel {
 
   add(path: string, action: Action): void {
     if (this.#state === 'stopped') return;
-    this.changes.add(path, action, this.deps.now());
-    this.#wakeAt(this.deps.now() + this.deps.limits.settleMs);
+    const now = this.deps.now();
+    this.changes.add(path, action, now);
+    this.#wakeAt(leadingEdge(this.changes, now, this.deps.limits) ? now : now + this.deps.limits.settleMs);
   }
 
   /** The root is back: try again. */

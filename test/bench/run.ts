@@ -139,7 +139,9 @@ async function main(): Promise<void> {
           await sleep(1);
         }
         lat.push(performance.now() - t);
-        await sleep(300);
+        // Idle means idle: the watcher batches events for 50 ms within 500 ms of its previous
+        // report, and the planner keeps its leading edge for changes after 1 s of quiet.
+        await sleep(1200);
       }
       const one = join(work.path, 'one');
       await mkdir(one);

@@ -10,14 +10,35 @@ test('nothing pending: no jobs, no wake-up', () => {
   assert.deepEqual(plan(new ChangeSet(), ch, 0, limits, 4), { jobs: [], wakeAt: undefined });
 });
 
-test('a single file goes after one settle window', () => {
+test('a single file written while idle goes at once (the leading edge)', () => {
   const cs = new ChangeSet();
   cs.add('a.txt', 'path', 100);
+  const p = plan(cs, ch, 100, limits, 4);
+  assert.deepEqual(p.jobs, [{ root: '/r', remoteId: 'h::m', action: 'path', paths: ['a.txt'] }]);
+});
+
+test('a file soon after other activity goes after one settle window', () => {
+  const cs = new ChangeSet();
+  cs.add('first', 'path', 0);
+  cs.take(['first']);
+  cs.finish(['first']);
+  cs.add('a.txt', 'path', 100);
   const early = plan(cs, ch, 110, limits, 4);
-  assert.deepEqual(early.jobs, []);
+  assert.deepEqual(early.jobs, [], 'idle for 100 ms only: no leading edge');
   assert.equal(early.wakeAt, 130);
   const p = plan(cs, ch, 130, limits, 4);
   assert.deepEqual(p.jobs, [{ root: '/r', remoteId: 'h::m', action: 'path', paths: ['a.txt'] }]);
+});
+
+test('after an idle spell only the first instant goes at once; the rest of the burst is batched', () => {
+  const cs = new ChangeSet();
+  cs.add('first', 'path', 5000);
+  const lead = plan(cs, ch, 5000, limits, 4);
+  assert.deepEqual(lead.jobs.flatMap((j) => j.paths), ['first']);
+  cs.take(['first']);
+  cs.add('second', 'path', 5010);
+  assert.deepEqual(plan(cs, ch, 5010, limits, 4).jobs, [], 'the second waits for the window');
+  assert.equal(plan(cs, ch, 5040, limits, 4).jobs.length, 1);
 });
 
 test('activity resets the window; the ceiling does not move', () => {
