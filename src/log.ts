@@ -28,7 +28,8 @@ export function createLogger(opts: LogOptions): Logger {
         stderrLevels: ['error', 'warn', 'info', 'debug'],
         format: winston.format.combine(
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
-          winston.format.printf((i) => `${String(i.timestamp)} ${i.level.padEnd(5)} ${String(i.message)}`),
+          // argv words JSON-quoted: a name with a space or newline stays one readable word.
+          winston.format.printf((i) => `${String(i.timestamp)} ${i.level.padEnd(5)} ${String(i.message)}${Array.isArray(i['argv']) ? ` argv: ${i['argv'].map((w) => JSON.stringify(w)).join(' ')}` : ''}`),
         ),
       }),
     );

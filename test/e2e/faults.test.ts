@@ -111,7 +111,7 @@ test('a wrong password, then the right one via --retry-log', async () => {
   const wrong = join(work.path, 'wrong.pas');
   await writeFile(wrong, 'not-the-password\n', { mode: 0o600 });
   const { src, conf, dst, log } = await setup('pw', { daemon: { ...daemon, passwordFile: wrong } });
-  const run = start(['-o', conf]);
+  const run = start(['--debug', '-o', conf]);
   const names = ['plain.txt', ...AWKWARD_NAMES.slice(0, 6)];
   try {
     await new Promise((r) => setTimeout(r, 1500));
@@ -122,6 +122,8 @@ test('a wrong password, then the right one via --retry-log', async () => {
     assert.equal(await stop(run), 0, run.output());
   }
   assert.match(run.output(), /auth/i, 'the cause is named');
+  assert.match(run.output(), /--password-file=/, 'debug shows the argv');
+  assert.ok(!run.output().includes('not-the-password'), 'no secret in the log, even with --debug');
   const records = await replayRecords(log);
   assert.deepEqual(new Set(records.map((r) => r.path)), new Set(names));
 
