@@ -69,7 +69,8 @@ export class PurgeSender {
       const where = `${req.method} ${hide(safeOrigin(req.url))}`;
       let res: Response;
       try {
-        res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(PURGE_TIMEOUT_MS) });
+        // Not followed: a redirect would carry the secret headers to whatever host the reply names.
+        res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(PURGE_TIMEOUT_MS) });
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
         throw new Error(`${where}: ${hide(cause)}`);

@@ -41,7 +41,9 @@ export class HttpHook implements Hook {
     const where = `POST ${origin(this.cfg.url)}`;
     let res: Response;
     try {
-      res = await fetch(this.cfg.url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(this.cfg.timeoutMs) });
+      // A redirect is a failure, not followed: following it would turn the POST into a GET or hand
+      // the paths and the Authorization header to whatever host the reply names.
+      res = await fetch(this.cfg.url, { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual', signal: AbortSignal.timeout(this.cfg.timeoutMs) });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
       const why = e.name === 'TimeoutError' ? `no reply within ${this.cfg.timeoutMs} ms` : (e.cause?.code ?? e.message);

@@ -76,8 +76,17 @@ test('http: a non-2xx reply is a HookError naming the status, not the query toke
     assert.match(err.message, new RegExp(`^http: POST http://127\\.0\\.0\\.1:${srv.port}/hook replied ${status}`));
     assert.ok(!err.message.includes('s3cret'), err.message);
     assert.ok(!err.message.includes('\n'));
-    assert.equal(srv.requests.length, 1, `${status}: a redirect is not followed to a second request`);
+    assert.equal(srv.requests.length, 1);
   }
+});
+
+test('http: a redirect is a failure and is not followed (the body and headers stay with the configured host)', async () => {
+  const other = await recorder();
+  const srv = await recorder(() => ({ status: 307, headers: { Location: `${other.url}/elsewhere` } }));
+  const hook = createHook(plugin(`${srv.url}/hook`, { headers: { Authorization: 'Bearer t0k' } }), { emit: () => {} });
+  await assert.rejects(hook.deliver(batch([item('a.txt')])), (e: unknown) => e instanceof HookError && /replied 307/.test(e.message));
+  assert.equal(srv.requests.length, 1);
+  assert.equal(other.requests.length, 0, 'the redirect target never saw the request');
 });
 
 test('http: no reply within the timeout is a failure, and so is a refused connection', async () => {
