@@ -62,6 +62,7 @@ export class Engine {
   readonly #unhealthy = new Map<string, string>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #bursts = new BurstDetector();
+  readonly #burstTimers = new Map<string, NodeJS.Timeout>();
   readonly replayLog: ReplayLog;
   #watcher: Watcher | undefined;
   #replaying: Promise<ReplayResult> | undefined;
@@ -215,6 +216,7 @@ export class Engine {
     this.#state = 'stopping';
     this.#emit({ type: 'stopping', level: 'info', message: `stopping (${reason}): saving pending changes`, reason });
     for (const t of this.#timers) clearInterval(t);
+    for (const t of this.#burstTimers.values()) clearTimeout(t);
     await this.#watcher?.stop().catch(() => {});
     const snapshot: PendingSnapshot = {
       savedAt: new Date().toISOString(),
@@ -274,7 +276,9 @@ export class Engine {
       const hook = this.#hooks.find((h) => `hook:${h.name}` === g.remote);
       if (!hook) return { failed: g.paths, exitCode: null, message: `hook ${g.remote.slice(5)} is not enabled` };
       try {
-        await hook.deliver(await landedBatch(g.root, [g.remote], g.paths));
+        // The batch names the root's remotes (as when it first landed), not the `hook:` record id.
+        const remotes = this.channels.filter((c) => c.root === g.root).map((c) => c.remoteId);
+        await hook.deliver(await landedBatch(g.root, remotes, g.paths));
         return { failed: [], exitCode: 0, message: 'ok' };
       } catch (err) {
         return { failed: g.paths, exitCode: null, message: errText(err) };
@@ -299,13 +303,28 @@ export class Engine {
     for (const c of changes) this.#enqueue(c.root, c.path, actionFor(c));
     const now = Date.now();
     for (const root of new Set(changes.map((c) => c.root))) {
-      if (this.#bursts.record(root, changes.filter((c) => c.root === root).length, now)) {
-        // The kernel queue holds 16,384 events and the watcher drops some under load: a burst
-        // this large has probably lost events, so the root is reconciled once it settles.
-        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${root}: scheduling a reconcile of the root`, root, detail: 'burst' });
-        this.#enqueue(root, '', 'tree');
+      const scope = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);
+      if (scope !== undefined) {
+        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${join(root, scope)}: reconciling it now and again once the burst is over`, root, detail: 'burst' });
+        this.#enqueue(root, scope, 'tree');
       }
+      this.#afterBurst(root);
     }
+  }
+
+  /** The trailing reconcile: what vanished from the watcher's batches during the burst. */
+  #afterBurst(root: string): void {
+    clearTimeout(this.#burstTimers.get(root));
+    const timer = setTimeout(() => {
+      this.#burstTimers.delete(root);
+      if (this.#state !== 'running') return;
+      const scope = this.#bursts.settled(root, Date.now());
+      if (scope === undefined) return;
+      this.#emit({ type: 'watch', level: 'info', message: `event burst on ${join(root, scope)} is over: reconciling it`, root, detail: 'burst' });
+      this.#enqueue(root, scope, 'tree');
+    }, this.#bursts.quietMs + 10);
+    timer.unref();
+    this.#burstTimers.set(root, timer);
   }
 
   #enqueue(root: string, path: string, action: 'path' | 'tree'): void {
