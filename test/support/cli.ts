@@ -48,6 +48,8 @@ export interface XmlOptions {
   extraRemotes?: string;
   tssersync?: string;
   sersyncExtra?: string;
+  /** Head-level XML after `<tssersync>`, e.g. `<plugin name="…">` blocks. */
+  headExtra?: string;
 }
 
 export function sersyncXml(o: XmlOptions): string {
@@ -90,7 +92,7 @@ export function sersyncXml(o: XmlOptions): string {
   </sersync>
   <tssersync>
     <stateDir path="${o.state}"/>${o.tssersync ?? ''}
-  </tssersync>
+  </tssersync>${o.headExtra ?? ''}
 </head>
 `;
 }
