@@ -1,28 +1,83 @@
 /**
- * Notices event bursts large enough to risk lost events (the kernel queue holds 16,384 events by
- * default; @parcel/watcher also drops events under sustained parallel creation). Pure: `now` is
- * an argument. Fires at most once per root per window.
+ * Notices event bursts large enough to risk lost events, and says which tree to reconcile and when.
+ * The kernel queue holds 16,384 events by default; @parcel/watcher also drops changes under churn:
+ * within one 50 ms window a path that is created (or renamed over) and then removed vanishes from
+ * the batch, so a save-over followed by a delete never reports the delete.
+ *
+ * A burst is `threshold` events within `windowMs`. It asks for two reconciles of the smallest
+ * directory holding every path of the burst: one when it is noticed (the kernel may already have
+ * dropped events) and one once the root has been quiet for `quietMs` (what vanished during the
+ * rest of the burst). Pure: `now` is an argument; the engine owns the timers.
  */
+export interface BurstOptions {
+  readonly threshold: number;
+  readonly windowMs: number;
+  readonly quietMs: number;
+}
+
+export const DEFAULT_BURST: BurstOptions = { threshold: 1000, windowMs: 2000, quietMs: 1000 };
+
+interface RootBurst {
+  windowStart: number;
+  count: number;
+  /** A burst was noticed and its trailing reconcile is still owed. */
+  active: boolean;
+  lastEvent: number;
+  /** Deepest common ancestor of the burst's paths ("" = the root). */
+  scope: string | undefined;
+}
+
 export class BurstDetector {
-  readonly #windows = new Map<string, { start: number; count: number; fired: boolean }>();
+  readonly #roots = new Map<string, RootBurst>();
+  readonly #o: BurstOptions;
 
-  constructor(
-    private readonly threshold = 8000,
-    private readonly windowMs = 2000,
-  ) {}
-
-  /** Count `n` events for `root` at `now`; true when this call crosses the threshold. */
-  record(root: string, n: number, now: number): boolean {
-    let w = this.#windows.get(root);
-    if (!w || now - w.start > this.windowMs) {
-      w = { start: now, count: 0, fired: false };
-      this.#windows.set(root, w);
-    }
-    w.count += n;
-    if (!w.fired && w.count >= this.threshold) {
-      w.fired = true;
-      return true;
-    }
-    return false;
+  constructor(o: Partial<BurstOptions> = {}) {
+    this.#o = { ...DEFAULT_BURST, ...o };
   }
+
+  get quietMs(): number {
+    return this.#o.quietMs;
+  }
+
+  /** Count the changed `paths` of `root` at `now`; returns the scope to reconcile when a burst starts. */
+  record(root: string, paths: readonly string[], now: number): string | undefined {
+    let b = this.#roots.get(root);
+    if (!b) {
+      b = { windowStart: now, count: 0, active: false, lastEvent: now, scope: undefined };
+      this.#roots.set(root, b);
+    }
+    if (now - b.windowStart > this.#o.windowMs) {
+      b.windowStart = now;
+      b.count = 0;
+      if (!b.active) b.scope = undefined;
+    }
+    b.count += paths.length;
+    b.lastEvent = now;
+    for (const p of paths) b.scope = b.scope === undefined ? parentOf(p) : commonAncestor(b.scope, p);
+    if (!b.active && b.count >= this.#o.threshold) {
+      b.active = true;
+      return b.scope ?? '';
+    }
+    return undefined;
+  }
+
+  /** After a burst, once `root` has been quiet for `quietMs`: the scope of the trailing reconcile. */
+  settled(root: string, now: number): string | undefined {
+    const b = this.#roots.get(root);
+    if (!b?.active || now - b.lastEvent < this.#o.quietMs) return undefined;
+    this.#roots.delete(root);
+    return b.scope ?? '';
+  }
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+/** Deepest directory holding both `dir` and `path` (relative paths, "" = root). */
+export function commonAncestor(dir: string, path: string): string {
+  if (dir === '') return '';
+  if (path === dir || path.startsWith(`${dir}/`)) return dir;
+  return commonAncestor(parentOf(dir), path);
 }

@@ -12,13 +12,4 @@ test('causeOf picks the telling line of rsync stderr', () => {
   assert.equal(causeOf('something odd'), 'something odd');
 });
 
-import { BurstDetector } from '../../src/engine/burst.js';
 
-test('burst detector fires once per window past the threshold', () => {
-  const b = new BurstDetector(10, 1000);
-  assert.equal(b.record('/r', 6, 0), false);
-  assert.equal(b.record('/r', 6, 500), true);
-  assert.equal(b.record('/r', 100, 600), false);
-  assert.equal(b.record('/other', 9, 600), false);
-  assert.equal(b.record('/r', 10, 2000), true);
-});
