@@ -15,7 +15,8 @@ export interface BurstOptions {
   readonly quietMs: number;
 }
 
-export const DEFAULT_BURST: BurstOptions = { threshold: 1000, windowMs: 2000, quietMs: 1000 };
+// 200 events in 2 s: well above a person or a deploy script, well below what loses events.
+export const DEFAULT_BURST: BurstOptions = { threshold: 200, windowMs: 2000, quietMs: 1000 };
 
 interface RootBurst {
   windowStart: number;

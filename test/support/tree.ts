@@ -6,8 +6,11 @@ import { join } from 'node:path';
 
 export type Entry = { type: 'file'; sha: string; size: number; mode: number } | { type: 'dir'; mode: number } | { type: 'link'; target: string };
 
-/** Every entry below `dir`, keyed by relative path. */
-export async function snapshot(dir: string): Promise<Map<string, Entry>> {
+/**
+ * Every entry below `dir`, keyed by relative path. `cheap`: files by size and mtime (seconds)
+ * instead of content, for polling big trees; the final comparison is always by content.
+ */
+export async function snapshot(dir: string, cheap = false): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
   async function walk(rel: string): Promise<void> {
     const names = await readdir(join(dir, rel)).catch(() => [] as string[]);
@@ -21,6 +24,8 @@ export async function snapshot(dir: string): Promise<Map<string, Entry>> {
         await walk(r);
       } else if (st.isSymbolicLink()) {
         out.set(r, { type: 'link', target: await readlink(p) });
+      } else if (st.isFile() && cheap) {
+        out.set(r, { type: 'file', sha: `mtime ${Math.floor(st.mtimeMs / 1000)}`, size: st.size, mode: st.mode & 0o7777 });
       } else if (st.isFile()) {
         const buf = await readFile(p).catch(() => undefined);
         if (buf) out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length, mode: st.mode & 0o7777 });
@@ -32,8 +37,8 @@ export async function snapshot(dir: string): Promise<Map<string, Entry>> {
 }
 
 /** Differences between two trees, as readable lines (empty = equal). */
-export async function treeDiff(src: string, dst: string, ignore: (rel: string) => boolean = () => false): Promise<string[]> {
-  const [a, b] = await Promise.all([snapshot(src), snapshot(dst)]);
+export async function treeDiff(src: string, dst: string, ignore: (rel: string) => boolean = () => false, cheap = false): Promise<string[]> {
+  const [a, b] = await Promise.all([snapshot(src, cheap), snapshot(dst, cheap)]);
   const diffs: string[] = [];
   for (const [k, v] of a) {
     if (ignore(k)) continue;
@@ -63,7 +68,9 @@ export async function waitForSameTree(src: string, dst: string, timeoutMs = 1500
   let diffs: string[] = [];
   let delay = 20;
   while (Date.now() < deadline) {
-    diffs = await treeDiff(src, dst, ignore);
+    // Poll cheaply (sizes, mtimes); confirm byte for byte once that says equal.
+    diffs = await treeDiff(src, dst, ignore, true);
+    if (diffs.length === 0) diffs = await treeDiff(src, dst, ignore);
     if (diffs.length === 0) return;
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 250);
