@@ -68,9 +68,19 @@ function readPurge(r: Reader, el: XmlElement): CdnGenericConfig {
     // Empty = the request has no body (an API that takes the URLs in the query string).
     bodyTemplate: body ? body.text.trim() : '',
     maxBatch: r.int(el, 'maxBatch', { min: 1, what: 'URLs per request' }, DEFAULTS.cdn.maxBatch),
-    ratePerSecond: r.int(el, 'rate', { min: 1, what: 'requests per second' }, DEFAULTS.cdn.ratePerSecond),
+    ratePerSecond: rate(r, el),
     secret: secret(r, el, { env: 'secretEnv', file: 'secretFile' }),
   };
+}
+
+/** `rate="5"` (per second), `rate="0.5"`, or `rate="5/min"` (Cloudflare Free allows 5 a minute). */
+function rate(r: Reader, el: XmlElement): number {
+  const raw = el.attrs['rate'];
+  if (raw === undefined) return DEFAULTS.cdn.ratePerSecond;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|min))?\s*$/.exec(raw);
+  const n = m ? Number(m[1]) / (m[2] === 'min' ? 60 : 1) : NaN;
+  if (!(n > 0)) r.fail(el, `rate: expected requests per second ("5", "0.5") or per minute ("5/min"), got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 function secret(r: Reader, el: XmlElement, names: { inline?: string; env: string; file: string }): SecretSource | undefined {

@@ -237,6 +237,21 @@ test('refreshCDN: legacy with a secret from env, regexurl, and a generic purge',
   });
 });
 
+test('refreshCDN purge rate: per second, fractional, or per minute; anything else is located', () => {
+  const purge = (rate: string) =>
+    conf(
+      `${ONE_ROOT}<plugin start="true" name="refreshCDN"/>`,
+      `<plugin name="refreshCDN"><localpath watch="/srv/www/site"><sendurl base="http://x.example"/>
+        <purge endpoint="https://api.example.com/purge" rate="${rate}" secretEnv="T"/></localpath></plugin>`,
+    );
+  const rateOf = (rate: string) => (parse(purge(rate)).plugins[0] as RefreshCdnPluginConfig).generic?.ratePerSecond;
+  assert.equal(rateOf('5'), 5);
+  assert.equal(rateOf('0.5'), 0.5);
+  assert.equal(rateOf('5/min'), 5 / 60);
+  assert.equal(rateOf('2/s'), 2);
+  for (const bad of ['0', 'fast', '-1', '5/hour']) assert.throws(() => parse(purge(bad)), /rate: expected requests per second/);
+});
+
 test('describeConfig names what matters and never prints a secret', () => {
   const c = parse(
     conf(
