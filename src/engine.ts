@@ -25,7 +25,7 @@ import { ReplayLog } from './replay/log.js';
 import type { ReplayRecord } from './replay/types.js';
 import { replayRecords, type ReplayGroup } from './replay/replayer.js';
 import { loadPending, savePending, markRunning, markStopped, type PendingSnapshot } from './replay/pending-store.js';
-import { createHooks } from './hooks/index.js';
+import { createHook, createHooks, hookNames } from './hooks/index.js';
 import { HookRunner } from './hooks/runner.js';
 import type { Hook, LandedBatch, LandedItem } from './hooks/types.js';
 
@@ -63,6 +63,7 @@ export class Engine {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #bursts = new BurstDetector();
   readonly #burstTimers = new Map<string, NodeJS.Timeout>();
+  readonly #standby: Hook[] = [];
   readonly replayLog: ReplayLog;
   #watcher: Watcher | undefined;
   #replaying: Promise<ReplayResult> | undefined;
@@ -226,6 +227,7 @@ export class Engine {
     for (const ch of this.channels) ch.stop();
     await Promise.all([...this.#lanes.values()].map((l) => l.stop('abort')));
     await this.#hookRunner?.close().catch(() => {});
+    await Promise.all(this.#standby.map((h) => h.close().catch(() => {})));
     await markStopped(this.config.stateDir);
     this.#state = 'stopped';
   }
@@ -273,8 +275,8 @@ export class Engine {
 
   async #replayGroup(g: ReplayGroup): Promise<{ failed: readonly string[]; exitCode: number | null; message: string }> {
     if (g.remote.startsWith('hook:')) {
-      const hook = this.#hooks.find((h) => `hook:${h.name}` === g.remote);
-      if (!hook) return { failed: g.paths, exitCode: null, message: `hook ${g.remote.slice(5)} is not enabled` };
+      const hook = this.#hooks.find((h) => `hook:${h.name}` === g.remote) ?? this.#standbyHook(g.remote.slice(5));
+      if (!hook) return { failed: g.paths, exitCode: null, message: `hook ${g.remote.slice(5)} is not defined in the config` };
       try {
         // The batch names the root's remotes (as when it first landed), not the `hook:` record id.
         const remotes = this.channels.filter((c) => c.root === g.root).map((c) => c.remoteId);
@@ -296,6 +298,24 @@ export class Engine {
     const failedSet = new Set(res.failedPaths);
     this.#landed(g.root, g.remote, g.paths.filter((p) => !failedSet.has(p)));
     return { failed: res.failedPaths, exitCode: res.outcome.exitCode, message: outcomeText(res.outcome) };
+  }
+
+  /**
+   * A hook record left by `-m NAME` (the plugin is defined but not started in <sersync>): built on
+   * demand, named as `-m` names it, so `--retry-log` can deliver it.
+   */
+  #standbyHook(name: string): Hook | undefined {
+    const defined = this.config.definedPlugins ?? [];
+    for (const kind of new Set(defined.map((p) => p.kind))) {
+      const ofKind = defined.filter((p) => p.kind === kind);
+      const names = hookNames(ofKind);
+      const i = names.indexOf(name);
+      if (i < 0) continue;
+      const hook = createHook(ofKind[i]!, { emit: this.#emit, name });
+      this.#standby.push(hook);
+      return hook;
+    }
+    return undefined;
   }
 
   #onChanges(changes: readonly Change[]): void {

@@ -160,3 +160,32 @@ test('runner: submit() returns at once while a webhook hangs; close() gives the 
   await runner.close();
   assert.deepEqual(gaveUp, ['stuck.txt'], 'a delivery still running at close is given up, not dropped');
 });
+
+test('--retry-log delivers a hook record left by -m (plugin defined, not started) through the defined plugin', async () => {
+  const { Engine } = await import('../../src/engine.js');
+  const { makeConfig } = await import('../support/config.js');
+  const { tempDir } = await import('../support/tree.js');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const server = await httpRecorder();
+  const work = await tempDir('tss-hook-standby-');
+  try {
+    const root = join(work.path, 'site');
+    await mkdir(root);
+    await writeFile(join(root, 'page one.html'), 'x');
+    const config = makeConfig(join(work.path, 'state'), [{ path: root, remotes: [] }], { plugins: [], definedPlugins: [plugin(`${server.url}/hook`)] });
+    await mkdir(config.stateDir, { recursive: true });
+    const rec = { time: new Date().toISOString(), root, remote: 'hook:http', path: 'page one.html', action: 'path', exitCode: null, message: 'replied 500', attempts: 3 };
+    await writeFile(config.failLog.path, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
+    const engine = new Engine(config, { emit: () => {} });
+    const result = await engine.replayNow({ operator: true });
+    assert.equal(result.left.length, 0, JSON.stringify(result.left));
+    assert.equal(server.requests.length, 1);
+    const body = JSON.parse(server.requests[0]!.body) as WebhookBody;
+    assert.deepEqual(body.items.map((i) => i.path), ['page one.html']);
+    assert.deepEqual((await engine.replayLog.read()).records, []);
+  } finally {
+    await server.close();
+    await work.cleanup();
+  }
+});
