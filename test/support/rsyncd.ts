@@ -20,6 +20,8 @@ export interface RsyncDaemon {
   /** The scratch directory holding config, secrets and destinations. */
   readonly dir: string;
   readonly logFile: string;
+  /** Pid of the daemon process (its per-connection children are reaped by it: /proc/PID/stat cutime). */
+  readonly pid: number | undefined;
   /** Stop the daemon (SIGTERM, then SIGKILL). Destinations stay until cleanup(). */
   kill(): Promise<void>;
   /** Start again on the same port with the same modules. */
@@ -105,6 +107,9 @@ export async function startRsyncDaemon(opts: DaemonOptions = {}): Promise<RsyncD
   return {
     get port() {
       return port;
+    },
+    get pid() {
+      return child?.pid;
     },
     host: '127.0.0.1',
     user,
