@@ -112,3 +112,50 @@ export function forbiddenParam(words: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * commonParams without `-u` / `--update`. Sersync's stock `-artuz` has it, and with it a source file
+ * that gets an older mtime than the backup's copy (restored with `cp -p`, `tar x` of an old archive,
+ * `touch -d`) is skipped by every job and every reconcile, for good. The source is the truth, so
+ * tssersync drops it, and says so in `--check`.
+ */
+export function withoutUpdate(words: readonly string[]): { words: string[]; dropped: boolean } {
+  let dropped = false;
+  const out: string[] = [];
+  let argNext = false;
+  for (const w of words) {
+    if (argNext) {
+      argNext = false;
+      out.push(w);
+      continue;
+    }
+    if (w === '--update') {
+      dropped = true;
+      continue;
+    }
+    if (w.startsWith('--')) {
+      argNext = !w.includes("=") && LONG_WITH_ARG.has(w);
+      out.push(w);
+      continue;
+    }
+    if (!w.startsWith('-') || w === '-') {
+      out.push(w);
+      continue;
+    }
+    // A short bundle: letters up to one that takes an argument (the rest is that argument).
+    let kept = '';
+    let rest = '';
+    for (let i = 1; i < w.length; i++) {
+      const c = w[i] as string;
+      if (SHORT_WITH_ARG.has(c)) {
+        rest = w.slice(i);
+        argNext = i === w.length - 1;
+        break;
+      }
+      if (c === 'u') dropped = true;
+      else kept += c;
+    }
+    if (kept !== '' || rest !== '') out.push(`-${kept}${rest}`);
+  }
+  return { words: out, dropped };
+}

@@ -3,7 +3,7 @@
  * their remotes. Global `<rsync>` settings apply to every remote; the extension attributes on
  * `<remote>` (port, user, passwordfile, ssh, sshOptions) win over them.
  */
-import { forbiddenParam } from './params.js';
+import { forbiddenParam, withoutUpdate } from './params.js';
 import { DEFAULTS } from './defaults.js';
 import type { Reader } from './read.js';
 import type { RemoteConfig, WatchRoot } from './types.js';
@@ -22,7 +22,7 @@ export interface RsyncBlock {
 }
 
 export function readRsync(r: Reader, el: XmlElement | undefined): RsyncBlock {
-  if (!el) return { commonParams: [DEFAULTS.commonParams], timeoutSeconds: undefined, user: undefined, passwordFile: undefined, daemonPort: undefined, ssh: false, sshOptions: [] };
+  if (!el) return { commonParams: withoutUpdate([DEFAULTS.commonParams]).words, timeoutSeconds: undefined, user: undefined, passwordFile: undefined, daemonPort: undefined, ssh: false, sshOptions: [] };
   r.shape(el, [], ['commonParams', 'auth', 'userDefinedPort', 'timeout', 'ssh']);
   const params = r.one(el, 'commonParams');
   const auth = r.one(el, 'auth');
@@ -37,7 +37,7 @@ export function readRsync(r: Reader, el: XmlElement | undefined): RsyncBlock {
   const authOn = auth !== undefined && r.flag(auth, 'start');
   const sshOn = ssh !== undefined && r.flag(ssh, 'start');
   return {
-    commonParams: params ? commonParams(r, params) : [DEFAULTS.commonParams],
+    commonParams: params ? commonParams(r, params) : withoutUpdate([DEFAULTS.commonParams]).words,
     timeoutSeconds: timeout && r.flag(timeout, 'start') ? r.int(timeout, 'time', { min: 0, what: 'seconds' }) : undefined,
     user: authOn ? user(r, auth, 'users') : undefined,
     passwordFile: authOn && auth.attrs['passwordfile'] !== undefined ? r.path(auth, 'passwordfile') : undefined,
@@ -51,7 +51,7 @@ function commonParams(r: Reader, el: XmlElement): string[] {
   const w = r.words(el, 'params');
   const bad = forbiddenParam(w);
   if (bad) r.fail(el, `params: ${bad}`);
-  return w;
+  return withoutUpdate(w).words;
 }
 
 // These end up inside one argv word (`user@host::module`) that rsync and ssh parse: a leading dash

@@ -1,7 +1,7 @@
 /** The built CLI as a subprocess, against a real rsync daemon. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile, readFile, chmod } from 'node:fs/promises';
+import { mkdir, writeFile, readFile, chmod, rename, utimes } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
@@ -12,7 +12,7 @@ let daemon: RsyncDaemon;
 let work: { path: string; cleanup: () => Promise<void> };
 
 before(async () => {
-  daemon = await startRsyncDaemon({ modules: ['backup', 'full', 'bg', 'replay'] });
+  daemon = await startRsyncDaemon({ modules: ['backup', 'full', 'bg', 'replay', 'oldmtime'] });
   work = await tempDir('tss-e2e-');
 });
 after(async () => {
@@ -137,4 +137,29 @@ test('--retry-log replays the failed list; exits 1 while anything is left', asyn
   const left = await runCli(['--retry-log', log, '-o', conf]);
   assert.equal(left.code, 1, left.stdout + left.stderr);
   assert.match((await readFile(log, 'utf8')), /no-such-module/);
+});
+
+test("stock -artuz: a file restored with an older mtime still replaces the backup copy (-u is dropped)", async () => {
+  const { src, conf, dst } = await setup('oldmtime', 'oldmtime');
+  const run = startCli(['-o', conf]);
+  try {
+    await waitFor(async () => {
+      await writeFile(join(src, 'page.html'), 'current version');
+      await new Promise((r) => setTimeout(r, 300));
+      return existsSync(join(dst, 'page.html'));
+    }, 20000, 'the first copy');
+    // Restored from last year's backup (as tar x or cp -p then mv do): other bytes, an mtime
+    // older than the remote copy's, arriving in one rename.
+    const restored = join(work.path, 'oldmtime', 'restored.tmp');
+    await writeFile(restored, 'restored version, longer');
+    const lastYear = new Date(Date.now() - 365 * 86400_000);
+    await utimes(restored, lastYear, lastYear);
+    await rename(restored, join(src, 'page.html'));
+    await waitForSameTree(src, dst, 20000);
+  } finally {
+    run.child.kill('SIGTERM');
+  }
+  assert.equal(await run.exited, 0, run.output());
+  const check = await runCli(['--check', '-o', conf]);
+  assert.match(check.stdout, /-artz/, '--check shows the flags actually used');
 });

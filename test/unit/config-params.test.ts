@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forbiddenParam, splitParams } from '../../src/config/index.js';
+import { forbiddenParam, splitParams, withoutUpdate } from '../../src/config/index.js';
 
 test('splitParams splits like a command line, but nothing is ever interpreted', () => {
   const cases: [string, string[]][] = [
@@ -59,4 +59,17 @@ test('forbiddenParam: what the engine needs for itself is refused, ordinary opti
     [['--exclude', 'x', 'y'], /"y" is not an option/],
   ];
   for (const [words, why] of bad) assert.match(forbiddenParam(words) ?? '(allowed)', why, words.join(' '));
+});
+
+test('withoutUpdate: -u / --update are dropped (a file restored with an older mtime must replicate)', () => {
+  const cases: Array<[string[], string[], boolean]> = [
+    [['-artuz'], ['-artz'], true],
+    [['-u'], [], true],
+    [['-a', '--update', '--bwlimit', '100'], ['-a', '--bwlimit', '100'], true],
+    [['-a', '--exclude', '-u'], ['-a', '--exclude', '-u'], false],
+    [['-auB', '1024'], ['-aB', '1024'], true],
+    [['-aBu'], ['-aBu'], false],
+    [['-az', '--sockopts=TCP_NODELAY'], ['-az', '--sockopts=TCP_NODELAY'], false],
+  ];
+  for (const [input, words, dropped] of cases) assert.deepEqual(withoutUpdate(input), { words, dropped }, input.join(' '));
 });

@@ -33,7 +33,7 @@ test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
         ],
       },
     ],
-    rsync: { commonParams: ['-artuz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined },
+    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined },
     threads: 10,
     failLog: { path: `${state}/replay.jsonl`, intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },
@@ -100,7 +100,7 @@ test('auth, custom port and timeout apply to daemon remotes', () => {
     passwordFile: '/etc/rsync.pas', sshOptions: [], line: 5,
   });
   assert.equal(c.rsync.timeoutSeconds, 100);
-  assert.deepEqual(c.rsync.commonParams, ['-artuz', '--sockopts=TCP_NODELAY']);
+  assert.deepEqual(c.rsync.commonParams, ['-artz', '--sockopts=TCP_NODELAY']);
 });
 
 test('switched-off auth, port and timeout are ignored even with values', () => {
