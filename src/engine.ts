@@ -51,6 +51,9 @@ export interface ReplayResult {
 
 const HALT_PROBE_MS = 2000;
 const UNHEALTHY_RETRY_MS = 15_000;
+/** A stop waits until the watcher has been quiet this long (at most STOP_QUIET_MAX_MS). */
+const STOP_QUIET_MS = 400;
+const STOP_QUIET_MAX_MS = 3_000;
 
 export class Engine {
   #state: EngineState = 'idle';
@@ -64,6 +67,9 @@ export class Engine {
   readonly #bursts = new BurstDetector();
   readonly #burstTimers = new Map<string, NodeJS.Timeout>();
   readonly #standby: Hook[] = [];
+  /** Changes are taken from the watcher: while running, and while a stop waits for the last ones. */
+  #intakeOpen = false;
+  #lastIntake = 0;
   readonly replayLog: ReplayLog;
   #watcher: Watcher | undefined;
   #replaying: Promise<ReplayResult> | undefined;
@@ -188,6 +194,7 @@ export class Engine {
       throw err;
     }
     this.#state = 'running';
+    this.#intakeOpen = true;
     this.#emit({
       type: 'started',
       level: 'info',
@@ -218,6 +225,8 @@ export class Engine {
     this.#emit({ type: 'stopping', level: 'info', message: `stopping (${reason}): saving pending changes`, reason });
     for (const t of this.#timers) clearInterval(t);
     for (const t of this.#burstTimers.values()) clearTimeout(t);
+    await this.#quiesce();
+    this.#intakeOpen = false;
     await this.#watcher?.stop().catch(() => {});
     const snapshot: PendingSnapshot = {
       savedAt: new Date().toISOString(),
@@ -318,9 +327,23 @@ export class Engine {
     return undefined;
   }
 
+  /**
+   * Changes written just before a stop are still in the watcher's 50 ms batch or on their way from
+   * its child process: wait until intake has been quiet for a moment, so they are saved as pending
+   * instead of being lost (the SIGTERM-mid-burst test lost its last 60 files without this).
+   */
+  async #quiesce(): Promise<void> {
+    const deadline = Date.now() + STOP_QUIET_MAX_MS;
+    while (Date.now() - this.#lastIntake < STOP_QUIET_MS && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   #onChanges(changes: readonly Change[]): void {
-    if (this.#state !== 'running') return;
+    if (!this.#intakeOpen) return;
+    this.#lastIntake = Date.now();
     for (const c of changes) this.#enqueue(c.root, c.path, actionFor(c));
+    if (this.#state !== 'running') return;
     const now = Date.now();
     for (const root of new Set(changes.map((c) => c.root))) {
       const scope = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);

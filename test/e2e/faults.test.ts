@@ -262,7 +262,7 @@ test('maxDelete: a job over the limit is reported and held in the replay log, no
   try {
     await live(src, dst);
     await mkdir(join(src, 'd'));
-    for (let i = 0; i < 10; i++) await writeFile(join(src, 'd', `f${i}`), `${i}`);
+    for (let i = 0; i < 40; i++) await writeFile(join(src, 'd', `f${i}`), `${i}`);
     await waitForSameTree(src, dst, 20000);
     await rm(join(src, 'd'), { recursive: true });
     const held = await waitFor(async () => {
@@ -271,9 +271,9 @@ test('maxDelete: a job over the limit is reported and held in the replay log, no
     }, 20000, 'the held deletes in the replay log');
     assert.ok(held.every((r) => r.exitCode === 25), JSON.stringify(held));
     await new Promise((r) => setTimeout(r, 1000));
-    // Each job stops after 3 deletions (a directory delete also reconciles its parent: 1-2 jobs).
+    // Each job stops after 3 deletions (the events of one rm -rf can make a few jobs).
     const left = (await readdir(join(dst, 'd'))).length;
-    assert.ok(left >= 4, `the guard held deletions back: ${left} left`);
+    assert.ok(left >= 25, `the guard held deletions back: ${left} of 40 left`);
     const reports = () => run.output().match(/maxDelete stopped deletions/g)?.length ?? 0;
     const first = reports();
     assert.ok(first >= 1, run.output());

@@ -174,3 +174,24 @@ test('several roots, each to its own remote', async () => {
     await d2.stop();
   }
 });
+
+test('a stop right after writes keeps the changes still in the watcher batch; the next start sends them', async () => {
+  const src = join(work.path, 'stopnow', 'src');
+  const state = join(work.path, 'stopnow', 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const dst = daemon.modules.backup!;
+  for (const entry of await readdir(dst)) await rm(join(dst, entry), { recursive: true, force: true });
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'backup')] }]);
+  const first = new Engine(config, { emit: () => {}, retryDelayMs: fast });
+  await first.start();
+  for (let i = 0; i < 50; i++) await writeFile(join(src, `late-${i}`), `written just before the stop ${i}`);
+  await first.stop('test'); // no wait: the last events are still in @parcel/watcher's 50 ms window
+  const second = new Engine(config, { emit: () => {}, retryDelayMs: fast });
+  await second.start();
+  try {
+    await waitForSameTree(src, dst);
+  } finally {
+    await second.stop('test');
+  }
+});

@@ -83,10 +83,11 @@ test('command: ignoreError="true" reports a non-zero exit and carries on', async
 
 test('command: a command past its timeout is killed and fails', async () => {
   const s = await setup();
-  const hook = createHook(s.plugin({ sleepMs: 30_000, timeoutMs: 300 }), { emit: () => {} });
+  // Long enough for node to start the fixture on a loaded machine, far below its 30 s sleep.
+  const hook = createHook(s.plugin({ sleepMs: 30_000, timeoutMs: 2000 }), { emit: () => {} });
   const t0 = Date.now();
-  await assert.rejects(hook.deliver(s.batch(['slow'])), /timed out after 300 ms/);
-  assert.ok(Date.now() - t0 < 5000, 'did not wait for the command');
+  await assert.rejects(hook.deliver(s.batch(['slow'])), /timed out after 2000 ms/);
+  assert.ok(Date.now() - t0 < 10_000, 'did not wait for the command');
   const [start] = await s.read();
   assert.ok(start);
   await waitFor(() => {
