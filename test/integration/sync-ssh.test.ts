@@ -72,7 +72,7 @@ for (const forceDeleteFallback of [false, true]) {
   });
 }
 
-test('ssh: a key the server does not know fails with exit 255, retried, all paths handed back', async () => {
+test('ssh: a key the server does not know fails (exit 255 or 12), retried, all paths handed back', async () => {
   const other = await tempDir('tss-ssh-nokey-');
   cleanups.push(other.cleanup);
   const events: EngineEvent[] = [];
@@ -82,7 +82,12 @@ test('ssh: a key the server does not know fails with exit 255, retried, all path
     await put(src, 'x', 'x');
     const r = await lane.run({ root: src, action: 'path', paths: ['x'] });
     assert.ok(!r.ok);
-    assert.equal(r.outcome.exitCode, 255);
+    // rsync exits 255 when it reaps the failed ssh before it exits itself, and 12 ("connection
+    // unexpectedly closed") when it notices the closed stream first (cleanup waits WNOHANG): a race
+    // that CI lost once. Both are retryable; the operator is told ssh's own reason either way.
+    assert.ok(r.outcome.exitCode === 255 || r.outcome.exitCode === 12, `exit ${r.outcome.exitCode}`);
+    assert.equal(r.outcome.class, 'retry');
+    assert.match(r.outcome.stderrTail, /Permission denied/);
     assert.deepEqual(r.failedPaths, ['x']);
     assert.deepEqual(events.filter((e) => e.type === 'job-failed').map((e) => e.type === 'job-failed' && e.willRetry), [true, false]);
   } finally {

@@ -48,10 +48,10 @@ async function withEngine(name: string, fn: (src: string, dst: string, engine: E
   const dst = daemon.modules.gaps!;
   for (const e of await readdir(dst)) await rm(join(dst, e), { recursive: true, force: true });
   await prepare?.(src);
-  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'gaps')] }], { retries: 2 });
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'gaps')] }], { retries: 2, debug: Boolean(process.env.TSS_TRACE) });
   const trace: string[] = [];
   const t0 = performance.now();
-  const emit = process.env.TSS_TRACE ? (e: import('../../src/events.js').EngineEvent) => void trace.push(`${(performance.now() - t0).toFixed(0)} ${e.type} ${e.message} ${'argv' in e ? '' : ''}`) : () => {};
+  const emit = process.env.TSS_TRACE ? (e: import('../../src/events.js').EngineEvent) => void trace.push(`${(performance.now() - t0).toFixed(0)} ${e.type} ${e.message}${'argv' in e && e.argv ? ` argv=${JSON.stringify(e.argv.slice(-12))}` : ''}`) : () => {};
   const engine = new Engine(config, { emit, retryDelayMs: { min: 50, max: 200 }, fullSync: true });
   await engine.start();
   try {

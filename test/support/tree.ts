@@ -2,6 +2,7 @@
 import { lstat, readdir, readFile, readlink, mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import PQueue from 'p-queue';
 import { join } from 'node:path';
 
 export type Entry = { type: 'file'; sha: string; size: number; mode: number } | { type: 'dir'; mode: number } | { type: 'link'; target: string };
@@ -9,33 +10,47 @@ export type Entry = { type: 'file'; sha: string; size: number; mode: number } | 
 /**
  * Every entry below `dir`, keyed by relative path. `cheap`: files by size and mtime (seconds)
  * instead of content, for polling big trees; the final comparison is always by content.
+ *
+ * Entries are read in parallel through one bounded queue: an unbounded walk of 50,000 files opened
+ * them all at once, hit EMFILE and (errors being swallowed) reported thousands of files "missing".
+ * Only ENOENT (an entry removed while walking) is skipped; any other error fails the snapshot.
  */
 export async function snapshot(dir: string, cheap = false): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
+  const queue = new PQueue({ concurrency: 32 });
+  const gone = (err: unknown): undefined => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  };
+  let failure: unknown;
+  const add = (job: () => Promise<void>): void => {
+    queue.add(job).catch((err: unknown) => (failure ??= err));
+  };
+  const walk = (rel: string): void =>
+    add(async () => {
+      const names = await readdir(join(dir, rel)).catch(gone);
+      for (const name of names ?? []) add(() => entry(rel ? `${rel}/${name}` : name));
+    });
   async function entry(r: string): Promise<void> {
     const p = join(dir, r);
-    const st = await lstat(p).catch(() => undefined);
+    const st = await lstat(p).catch(gone);
     if (!st) return;
     if (st.isDirectory()) {
       out.set(r, { type: 'dir', mode: st.mode & 0o7777 });
-      await walk(r);
+      walk(r);
     } else if (st.isSymbolicLink()) {
-      out.set(r, { type: 'link', target: await readlink(p) });
+      const target = await readlink(p).catch(gone);
+      if (target !== undefined) out.set(r, { type: 'link', target });
     } else if (st.isFile() && cheap) {
       out.set(r, { type: 'file', sha: `mtime ${Math.floor(st.mtimeMs / 1000)}`, size: st.size, mode: st.mode & 0o7777 });
     } else if (st.isFile()) {
-      const buf = await readFile(p).catch(() => undefined);
+      const buf = await readFile(p).catch(gone);
       if (buf) out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length, mode: st.mode & 0o7777 });
     }
   }
-  // A directory's entries in parallel: big trees (50,000 files) are compared in a few seconds.
-  async function walk(rel: string): Promise<void> {
-    const names = await readdir(join(dir, rel)).catch(() => [] as string[]);
-    for (let i = 0; i < names.length; i += 64) {
-      await Promise.all(names.slice(i, i + 64).map((name) => entry(rel ? `${rel}/${name}` : name)));
-    }
-  }
-  await walk('');
+  walk('');
+  await queue.onIdle();
+  if (failure !== undefined) throw failure;
   return out;
 }
 
