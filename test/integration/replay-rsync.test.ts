@@ -15,7 +15,7 @@ import type { ReplayRecord } from '../../src/replay/types.js';
 import { startRsyncDaemon } from '../support/rsyncd.js';
 import { AWKWARD_NAMES, tempDir, treeDiff } from '../support/tree.js';
 
-const rsync: RsyncSettings = { commonParams: ['-artuz'], timeoutSeconds: 10, binary: 'rsync', maxDelete: undefined };
+const rsync: RsyncSettings = { commonParams: ['-artz'], timeoutSeconds: 10, binary: 'rsync', maxDelete: undefined };
 
 test('replay against a real rsync daemon: down = left with cause, up = landed and log emptied, twice = harmless', async () => {
   const d = await startRsyncDaemon({ modules: ['backup'] });

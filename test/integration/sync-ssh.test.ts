@@ -10,7 +10,7 @@ import { probeDeleteMissingArgs } from '../../src/sync/delete.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { AWKWARD_NAMES, snapshot, tempDir, treeDiff } from '../support/tree.js';
 
-const rsync: RsyncSettings = { commonParams: ['-artuz'], timeoutSeconds: 30, binary: 'rsync', maxDelete: undefined };
+const rsync: RsyncSettings = { commonParams: ['-artz'], timeoutSeconds: 30, binary: 'rsync', maxDelete: undefined };
 let sshd: Sshd;
 let src: string;
 let dst: string;

@@ -16,7 +16,7 @@ import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { freePort } from '../support/net.js';
 import { AWKWARD_NAMES, snapshot, tempDir, treeDiff, waitFor } from '../support/tree.js';
 
-const rsync: RsyncSettings = { commonParams: ['-artuz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined };
+const rsync: RsyncSettings = { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined };
 let daemon: RsyncDaemon;
 const cleanups: Array<() => Promise<void>> = [];
 

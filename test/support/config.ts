@@ -25,7 +25,8 @@ export function makeConfig(stateDir: string, roots: Config['roots'], over: Parti
     excludes: [],
     events: { delete: true, createFolder: true, createFile: false, closeWrite: true, moveFrom: true, moveTo: true, attrib: false, modify: false },
     roots,
-    rsync: { commonParams: ['-artuz'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined },
+    // What the engine runs for Sersync's stock -artuz: config/params.ts drops -u (see withoutUpdate).
+    rsync: { commonParams: ['-artz'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined },
     threads: 4,
     failLog: { path: join(stateDir, 'replay.jsonl'), intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },

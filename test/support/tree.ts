@@ -87,10 +87,13 @@ export async function waitForSameTree(src: string, dst: string, timeoutMs = 1500
   let delay = 20;
   while (Date.now() < deadline) {
     // Poll cheaply (sizes, mtimes); confirm byte for byte once that says equal.
+    const began = Date.now();
     diffs = await treeDiff(src, dst, ignore, true);
     if (diffs.length === 0) diffs = await treeDiff(src, dst, ignore);
     if (diffs.length === 0) return;
-    await new Promise((r) => setTimeout(r, delay));
+    // Rest at least as long as the walk took: on a 50,000-file tree back-to-back walks (4-5 s each
+    // under load) took a core from the rsyncs being waited for.
+    await new Promise((r) => setTimeout(r, Math.max(delay, Date.now() - began)));
     delay = Math.min(delay * 2, 250);
   }
   throw new Error(`trees differ after ${timeoutMs} ms (${diffs.length} differences):\n${diffs.slice(0, 20).join('\n')}`);
