@@ -10,12 +10,8 @@ import { ChangeSet, type ChangeSetCaps } from '../core/change-set.js';
 import { leadingEdge, plan } from '../core/planner.js';
 import { checkJobs, type RootState } from '../core/safety.js';
 import type { Action, PlanLimits, RsyncJob } from '../core/types.js';
-import type { SyncRequest, RsyncOutcome } from '../sync/types.js';
+import type { JobResult, SyncRequest, RsyncOutcome } from '../sync/types.js';
 import { unreachable } from '../errors.js';
-
-export type JobResult =
-  | { ok: true; outcome: RsyncOutcome }
-  | { ok: false; outcome: RsyncOutcome; failedPaths: readonly string[] };
 
 /** What a channel needs of a lane (src/sync/lane.ts, or the plugin-only stand-in). */
 export interface LanePort {

@@ -16,7 +16,7 @@ import type { Emit } from '../events.js';
 import { attempt, type DeleteForm } from './attempt.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
-import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
+import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
   readonly remote: RemoteConfig;
@@ -33,10 +33,6 @@ export interface LaneOptions {
   /** Never use --delete-missing-args, even where the probe would allow it (tests, odd receivers). */
   readonly forceDeleteFallback?: boolean;
 }
-
-export type JobResult =
-  | { ok: true; outcome: RsyncOutcome }
-  | { ok: false; outcome: RsyncOutcome; failedPaths: readonly string[] /* relative paths that did NOT make it */ };
 
 export type LaneState = 'running' | 'draining' | 'aborting' | 'stopped';
 

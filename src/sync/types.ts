@@ -29,3 +29,8 @@ export interface SyncRequest {
   /** Extra rsync --exclude globs (crontab filter). */
   readonly excludes?: readonly string[];
 }
+
+/** What a lane hands back for one request: landed, or which relative paths did not make it. */
+export type JobResult =
+  | { ok: true; outcome: RsyncOutcome }
+  | { ok: false; outcome: RsyncOutcome; failedPaths: readonly string[] };
