@@ -346,10 +346,12 @@ export class Engine {
     if (this.#state !== 'running') return;
     const now = Date.now();
     for (const root of new Set(changes.map((c) => c.root))) {
-      const scope = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);
-      if (scope !== undefined) {
-        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${join(root, scope)}: reconciling it now and again once the burst is over`, root, detail: 'burst' });
-        this.#enqueue(root, scope, 'tree');
+      const burst = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);
+      if (burst?.kind === 'started') {
+        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${join(root, burst.scope)}: reconciling it once it is over`, root, detail: 'burst' });
+      } else if (burst?.kind === 'ongoing') {
+        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${join(root, burst.scope)} goes on: reconciling it now`, root, detail: 'burst' });
+        this.#enqueue(root, burst.scope, 'tree');
       }
       this.#afterBurst(root);
     }

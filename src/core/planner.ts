@@ -50,7 +50,9 @@ export function plan(
     const list = byAction[action];
     if (list.length === 0 || jobs.length >= freeSlots) continue;
     const slots = freeSlots - jobs.length - (action === 'tree' && byAction.path.length > 0 ? 1 : 0);
-    const count = Math.max(1, Math.min(slots, Math.ceil(list.length / MIN_SPLIT)));
+    // A tree entry is a whole directory (a new one holds what its events never reported), so trees
+    // are spread over the free workers however few they are; paths only in batches of MIN_SPLIT.
+    const count = Math.max(1, Math.min(slots, action === 'tree' ? list.length : Math.ceil(list.length / MIN_SPLIT)));
     const size = Math.min(limits.maxBatch, Math.ceil(list.length / count));
     for (let i = 0; i < list.length && jobs.length < freeSlots; i += size) {
       jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths: list.slice(i, i + size).map((e) => e.path) });

@@ -8,7 +8,7 @@
  *    has the same bytes; against a bare rsync push of that one file.
  *
  * The machine is shared and noisy: quote medians and ratios. Usage:
- *   npm run bench [-- --files 10000 --dirs 100 --samples 20 --out docs/benchmarks.md]
+ *   npm run bench [-- --files 10000 --dirs 100 --samples 20 --out docs/benchmarks.md --trace FILE]
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     dirs: { type: 'string', default: '100' },
     samples: { type: 'string', default: '20' },
     out: { type: 'string' },
+    /** Write tssersync's own output (with --debug: every job) to this file, to see where the time went. */
+    trace: { type: 'string' },
   },
 });
 const FILES = Number(values.files);
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     await mkdir(src);
     await mkdir(state);
     const conf = await writeXml(join(work.path, 'confxml.xml'), { src, state, daemon, module: 'live' });
-    const run = startCli(['-o', conf]);
+    const run = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
     try {
       await waitFile(join(state, 'running'));
       await sleep(500);
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
+      if (values.trace) await writeFile(values.trace, run.output());
     }
     log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
     if (values.out) {

@@ -64,6 +64,18 @@ test('a burst is split over free workers, never past maxBatch, trees first', () 
   assert.ok(p.jobs.length <= 10);
 });
 
+test('new directories are spread over the free workers, however few (each may hold a whole tree)', () => {
+  const cs = new ChangeSet();
+  for (let i = 0; i < 95; i++) cs.add(`dir${i}`, 'tree', 0);
+  const p = plan(cs, ch, 100, limits, 4);
+  assert.equal(p.jobs.length, 4);
+  assert.ok(p.jobs.every((j) => j.action === 'tree' && j.paths.length >= 23 && j.paths.length <= 24));
+  assert.equal(new Set(p.jobs.flatMap((j) => j.paths)).size, 95);
+  const one = new ChangeSet();
+  one.add('only', 'tree', 0);
+  assert.equal(plan(one, ch, 100, limits, 4).jobs.length, 1);
+});
+
 test('small batches are not split', () => {
   const cs = new ChangeSet();
   for (let i = 0; i < 50; i++) cs.add(`f${i}`, 'path', 0);
