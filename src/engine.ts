@@ -215,7 +215,7 @@ export class Engine {
       for (const root of roots) this.#enqueue(root, '', 'tree');
     }
     this.#startTimers();
-    if (!this.opts.pluginOnly) void this.replayNow().catch(() => {});
+    void this.replayNow().catch(() => {});
   }
 
   /** Stop intake, stop running jobs, persist what is not confirmed; the next start sends it first. */
@@ -267,8 +267,12 @@ export class Engine {
     for (const c of corrupt) {
       this.#emit({ type: 'replay', level: 'warn', message: `replay log ${this.replayLog.path}:${c.line}: skipped a corrupt line (${c.error})`, records: 0 });
     }
-    const held = operator ? [] : all.filter(heldForOperator);
-    const records = operator ? all : all.filter((r) => !heldForOperator(r));
+    // `-m NAME` has no lanes: it replays only hook records, and leaves rsync records as they are
+    // (replaying them here would overwrite their cause with "not in the config").
+    const mine = (r: ReplayRecord): boolean => !this.opts.pluginOnly || r.remote.startsWith('hook:');
+    const due = (r: ReplayRecord): boolean => mine(r) && (operator || !heldForOperator(r));
+    const held = all.filter((r) => !due(r));
+    const records = all.filter(due);
     if (records.length === 0) return { replayed: [], left: held, corrupt: corrupt.length };
     const result = await replayRecords(records, (g) => this.#replayGroup(g), () => new Date());
     await this.replayLog.rewrite([...held, ...result.left], mark);
@@ -453,8 +457,8 @@ export class Engine {
     const every = (minutes: number, fn: () => void) => {
       if (minutes > 0) this.#timers.push(setInterval(fn, minutes * 60_000).unref());
     };
+    every(this.config.failLog.intervalMinutes, () => void this.replayNow().catch(() => {}));
     if (!this.opts.pluginOnly) {
-      every(this.config.failLog.intervalMinutes, () => void this.replayNow().catch(() => {}));
       if (this.config.crontab.enabled) every(this.config.crontab.intervalMinutes, () => this.fullSync());
       every(this.config.reconcileIntervalMinutes, () => this.fullSync());
     }

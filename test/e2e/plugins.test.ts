@@ -275,3 +275,36 @@ test('-m command and -m socket: no rsync daemon; changes under the plugin\'s own
   assert.equal(log.trim(), '', 'nothing failed');
   assert.deepEqual(await pwned([d.base, process.cwd()]), []);
 });
+
+test('-m http replays its own hook records at start (no --retry-log needed) and leaves rsync records untouched', async () => {
+  const d = await dirs('plugin-only-replay');
+  const hook = await httpRecorder(() => ({ status: 200 }));
+  cleanups.push(hook.close);
+  await writeXml(d.conf, {
+    src: d.src,
+    state: d.state,
+    daemon,
+    module: 'replay',
+    headExtra: `
+  <plugin name="http">
+    <webhook url="${hook.url}/hook" timeout="3000"/>
+  </plugin>`,
+  });
+  const name = 'left by -m $(touch PWNED_m).txt';
+  await writeFile(join(d.src, name), 'delivered late');
+  // What an earlier `-m http` left (webhook down) and what an earlier rsync run left (daemon down).
+  const hookRecord = { time: '2026-11-29T10:00:00.000Z', root: d.src, remote: 'hook:http', path: name, action: 'path', exitCode: null, message: 'webhook replied 503', attempts: 4 };
+  const rsyncLine = JSON.stringify({ time: '2026-11-29T10:00:01.000Z', root: d.src, remote: `${daemon.user}@127.0.0.1::replay`, path: 'kept.txt', action: 'path', exitCode: 10, message: 'connection refused', attempts: 4 });
+  await writeFile(d.replayLog, `${JSON.stringify(hookRecord)}\n${rsyncLine}\n`, { mode: 0o600 });
+
+  const run = startCli(['-m', 'http', '-o', d.conf]);
+  try {
+    await started(run);
+    await waitFor(() => webhookItems(hook).some((i) => i.path === name), 15000, 'the -m process to deliver the old hook record by itself');
+    await waitFor(async () => (await readFile(d.replayLog, 'utf8')) === `${rsyncLine}\n`, 10000, 'the log to keep only the rsync record, byte for byte');
+  } finally {
+    await stop(run);
+  }
+  assert.equal(await readFile(d.replayLog, 'utf8'), `${rsyncLine}\n`);
+  assert.deepEqual(await pwned([d.base, process.cwd()]), []);
+});
