@@ -70,8 +70,14 @@ export class HookRunner {
     const { hook } = job;
     const retries = this.#o.retries ?? 3;
     const delay = this.#o.retryDelayMs ?? { min: 1000, max: 30000 };
+    // p-retry rejects once the signal is aborted even when the attempt in flight then succeeds:
+    // a batch delivered during close() must not also go to the replay log.
+    let delivered = false;
     try {
-      await pRetry(() => hook.deliver(job.pending), {
+      await pRetry(async () => {
+        await hook.deliver(job.pending);
+        delivered = true;
+      }, {
         retries,
         minTimeout: delay.min,
         maxTimeout: delay.max,
@@ -86,13 +92,13 @@ export class HookRunner {
           }
         },
       });
-      if (job.settled) return;
-      job.settled = true;
-      this.#jobs.delete(job);
-      this.#o.emit({ type: 'hook', level: 'debug', message: `${hook.name}: delivered ${job.pending.items.length} path(s)`, hook: hook.name, ok: true, paths: job.pending.items.length });
     } catch (err) {
-      await this.#giveUp(job, job.lastError || errorText(err));
+      if (!delivered) return this.#giveUp(job, job.lastError || errorText(err));
     }
+    if (job.settled) return;
+    job.settled = true;
+    this.#jobs.delete(job);
+    this.#o.emit({ type: 'hook', level: 'debug', message: `${hook.name}: delivered ${job.pending.items.length} path(s)`, hook: hook.name, ok: true, paths: job.pending.items.length });
   }
 
   async #giveUp(job: Job, error: string): Promise<void> {

@@ -81,7 +81,7 @@ async function pwned(dirsToCheck: readonly string[]): Promise<string[]> {
 
 /**
  * Resolves once `read` has returned the same value for `quietMs`: a file is written as a create and
- * then a close, which may land as two batches, and a batch still running at SIGTERM goes to the
+ * then a close, which may land as two batches, and a batch still queued at SIGTERM goes to the
  * replay log (by design); so a test that checks the log stays quiet first.
  */
 async function quiet(read: () => Promise<unknown> | unknown, quietMs = 1500, timeoutMs = 20000): Promise<void> {

@@ -161,6 +161,30 @@ test('runner: submit() returns at once while a webhook hangs; close() gives the 
   assert.deepEqual(gaveUp, ['stuck.txt'], 'a delivery still running at close is given up, not dropped');
 });
 
+test('runner: a delivery that succeeds during close() is not also given up (no replay record for a delivered batch)', async () => {
+  let release: (() => void) | undefined;
+  let answered = 0;
+  const slow = createServer((_req, res) => (release = () => (answered++, res.end())));
+  const port = await freePort();
+  await new Promise<void>((r) => slow.listen(port, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => (slow.closeAllConnections(), slow.close(() => r()))));
+  const gaveUp: string[] = [];
+  const runner = new HookRunner({
+    hooks: [createHook(plugin(`http://127.0.0.1:${port}/`), { emit: () => {} })],
+    emit: () => {},
+    retries: 2,
+    closeGraceMs: 5000,
+    onGiveUp: async (_h, b) => void gaveUp.push(...b.items.map((i) => i.path)),
+  });
+  runner.submit(batch([item('in-flight.txt')]));
+  await waitFor(() => release !== undefined, 5000, 'the webhook to receive the request');
+  const closing = runner.close();
+  setTimeout(() => release?.(), 200);
+  await closing;
+  assert.equal(answered, 1);
+  assert.deepEqual(gaveUp, [], 'delivered within the grace period: nothing to replay');
+});
+
 test('--retry-log delivers a hook record left by -m (plugin defined, not started) through the defined plugin', async () => {
   const { Engine } = await import('../../src/engine.js');
   const { makeConfig } = await import('../support/config.js');
