@@ -17,6 +17,7 @@ import { Channel, type LanePort } from './engine/channel.js';
 import { Confirmations } from './engine/confirmations.js';
 import { outcomeText } from './engine/outcome-text.js';
 import { BurstDetector } from './engine/burst.js';
+import { changedSince } from './engine/catch-up.js';
 import { Lane } from './sync/lane.js';
 import type { RsyncOutcome } from './sync/types.js';
 import { Watcher } from './watch/watcher.js';
@@ -54,6 +55,8 @@ const UNHEALTHY_RETRY_MS = 15_000;
 /** A stop waits until the watcher has been quiet this long (at most STOP_QUIET_MAX_MS). */
 const STOP_QUIET_MS = 400;
 const STOP_QUIET_MAX_MS = 3_000;
+/** Catch-up looks back this far before the saved stop time: resending a few paths is harmless, a clock step is not. */
+const CATCH_UP_MARGIN_MS = 2_000;
 
 export class Engine {
   #state: EngineState = 'idle';
@@ -204,8 +207,8 @@ export class Engine {
     });
     void this.#checkLimits(roots);
 
-    // Saved pending work from a clean stop goes first; an unclean stop means we cannot know what
-    // was missed, so every root gets a full sync (as does -r).
+    // Saved pending work from a clean stop goes first, then what changed while stopped (by ctime);
+    // an unclean stop means we cannot know what was missed, so every root gets a full sync (as does -r).
     const saved = await loadPending(this.#pendingFile()).catch(() => undefined);
     if (saved) this.#restorePending(saved);
     if (this.opts.fullSync || uncleanPrevious) {
@@ -213,9 +216,29 @@ export class Engine {
         this.#emit({ type: 'info', level: 'warn', message: 'the previous run did not stop cleanly: catching up with a full sync of every root' });
       }
       for (const root of roots) this.#enqueue(root, '', 'tree');
+    } else if (saved && !this.opts.pluginOnly) {
+      void this.#catchUp(roots, Date.parse(saved.savedAt) - CATCH_UP_MARGIN_MS);
     }
     this.#startTimers();
     void this.replayNow().catch(() => {});
+  }
+
+  /** What changed while stopped (after a clean stop; the watcher is already live, so nothing falls between). */
+  async #catchUp(roots: readonly string[], sinceMs: number): Promise<void> {
+    for (const root of roots) {
+      const t0 = Date.now();
+      try {
+        const { entries, scanned } = await changedSince(root, sinceMs, this.config.excludes);
+        if (this.#state !== 'running') return;
+        for (const e of entries) this.#enqueue(root, e.path, e.action);
+        const what = entries.some((e) => e.path === '') ? 'a full sync (the root itself changed)' : `${entries.length} change(s)`;
+        this.#emit({ type: 'info', level: 'info', message: `catching up on ${root} since the last stop: ${what} (${scanned} entries looked at in ${Date.now() - t0} ms)` });
+      } catch (err) {
+        if (this.#state !== 'running') return;
+        this.#emit({ type: 'info', level: 'warn', message: `catching up on ${root} since the last stop failed (${errText(err)}): a full sync instead` });
+        this.#enqueue(root, '', 'tree');
+      }
+    }
   }
 
   /** Stop intake, stop running jobs, persist what is not confirmed; the next start sends it first. */

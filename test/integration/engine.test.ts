@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, chmod, cp, mkdir, rename, rm, writeFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile, chmod, cp, mkdir, rename, rm, utimes, writeFile, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../src/engine.js';
@@ -194,4 +194,56 @@ test('a stop right after writes keeps the changes still in the watcher batch; th
   } finally {
     await second.stop('test');
   }
+});
+
+test('changes made while stopped cleanly are sent at the next start without -r: by ctime, scoped, excludes honoured', async () => {
+  const src = join(work.path, 'downtime', 'src');
+  const state = join(work.path, 'downtime', 'state');
+  const dst = daemon.modules.backup!;
+  for (const entry of await readdir(dst)) await rm(join(dst, entry), { recursive: true, force: true });
+  const files: Record<string, string> = { 'top.txt': 'top', 'keep/a.txt': 'a', 'keep/deep/b.txt': 'b', 'edit/c.txt': 'cccc', 'gone/sub/e.txt': 'e', 'moved/f.txt': 'f', 'skip/x.tmp': 'x' };
+  for (const [p, body] of Object.entries(files)) {
+    await mkdir(join(src, p, '..'), { recursive: true });
+    await writeFile(join(src, p), body);
+  }
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'backup')] }], {
+    excludes: [{ source: '(.*)\\.tmp', regex: /^(?:(.*)\.tmp)$/ }],
+  });
+  const run = async (fn: () => Promise<void>, fullSync = false) => {
+    const seen: EngineEvent[] = [];
+    const engine = new Engine(config, { emit: (e) => seen.push(e), retryDelayMs: fast, fullSync });
+    await engine.start();
+    try {
+      await fn();
+    } finally {
+      await engine.stop('test');
+    }
+    return seen;
+  };
+  const excludedTmp = (rel: string) => rel.endsWith('.tmp');
+  await run(async () => {
+    await waitForSameTree(src, dst, 15000, excludedTmp);
+    // Catch-up looks 2 s behind the stop time; the root's own ctime must be older than that here.
+    await new Promise((r) => setTimeout(r, 2500));
+  }, true);
+
+  // Down: only nested changes. A same-size rewrite given back its old mtime (as tar x or cp -p do)
+  // is found by ctime, which no tool can set back.
+  await writeFile(join(src, 'edit/c.txt'), 'CCCC');
+  await utimes(join(src, 'edit/c.txt'), new Date('2020-01-01'), new Date('2020-01-01'));
+  await writeFile(join(src, 'keep/deep/new.txt'), 'made while stopped');
+  await rm(join(src, 'gone/sub/e.txt'));
+  await rename(join(src, 'moved/f.txt'), join(src, 'moved/g.txt'));
+  await chmod(join(src, 'keep/a.txt'), 0o600);
+  await writeFile(join(src, 'skip/x.tmp'), 'excluded, changed while stopped');
+  const second = await run(() => waitForSameTree(src, dst, 15000, excludedTmp));
+  const line = second.find((e) => e.type === 'info' && e.message.startsWith('catching up'))?.message ?? '';
+  assert.match(line, /: \d+ change\(s\)/, `scoped, not a full sync: ${line}`);
+  assert.equal(await readFile(join(dst, 'skip/x.tmp'), 'utf8'), 'x', 'an excluded path is not sent');
+
+  // Down again: the root itself changes (a new top-level entry, a whole directory removed).
+  await writeFile(join(src, 'top2.txt'), 'new at the top');
+  await rm(join(src, 'gone'), { recursive: true });
+  await run(() => waitForSameTree(src, dst, 15000, excludedTmp));
+  assert.equal(existsSync(join(dst, 'gone')), false);
 });
