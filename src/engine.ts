@@ -217,10 +217,24 @@ export class Engine {
       }
       for (const root of roots) this.#enqueue(root, '', 'tree');
     } else if (saved && !this.opts.pluginOnly) {
+      this.#syncNewChannels(saved);
       void this.#catchUp(roots, Date.parse(saved.savedAt) - CATCH_UP_MARGIN_MS);
     }
     this.#startTimers();
     void this.replayNow().catch(() => {});
+  }
+
+  /**
+   * A root or remote added to the config since the last stop (a SIGHUP reload, a restart) has never
+   * been synced: a changed-since scan would miss everything older, so it gets a full sync.
+   */
+  #syncNewChannels(saved: PendingSnapshot): void {
+    const known = new Set(saved.lanes.map((l) => `${l.root}\0${l.remote}`));
+    for (const ch of this.channels) {
+      if (known.has(`${ch.root}\0${ch.remoteId}`)) continue;
+      this.#emit({ type: 'info', level: 'info', message: `${ch.root} → ${ch.remoteId} is new in the config: full sync` });
+      ch.add('', 'tree');
+    }
   }
 
   /** What changed while stopped (after a clean stop; the watcher is already live, so nothing falls between). */

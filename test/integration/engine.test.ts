@@ -247,3 +247,31 @@ test('changes made while stopped cleanly are sent at the next start without -r: 
   await run(() => waitForSameTree(src, dst, 15000, excludedTmp));
   assert.equal(existsSync(join(dst, 'gone')), false);
 });
+
+test('a remote added to the config between runs gets a full sync at the next start, without -r', async () => {
+  const src = join(work.path, 'newremote', 'src');
+  const state = join(work.path, 'newremote', 'state');
+  await mkdir(join(src, 'old/deep'), { recursive: true });
+  for (const m of ['backup', 'second']) for (const entry of await readdir(daemon.modules[m]!)) await rm(join(daemon.modules[m]!, entry), { recursive: true, force: true });
+  await writeFile(join(src, 'old/deep/long-ago.txt'), 'written before the remote existed');
+  await writeFile(join(src, 'top.txt'), 'top');
+  const one = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'backup')] }]);
+  const first = new Engine(one, { emit: () => {}, retryDelayMs: fast, fullSync: true });
+  await first.start();
+  try {
+    await waitForSameTree(src, daemon.modules.backup!);
+    // Older than the catch-up margin, so only the new-remote rule can send these files.
+    await new Promise((r) => setTimeout(r, 2500));
+  } finally {
+    await first.stop('test');
+  }
+  const two = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'backup'), daemonRemote(daemon, 'second')] }]);
+  const second = new Engine(two, { emit: () => {}, retryDelayMs: fast });
+  await second.start();
+  try {
+    await waitForSameTree(src, daemon.modules.second!);
+    await waitForSameTree(src, daemon.modules.backup!);
+  } finally {
+    await second.stop('test');
+  }
+});
