@@ -389,7 +389,7 @@ export class Engine {
     for (const root of new Set(changes.map((c) => c.root))) {
       const burst = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);
       if (burst?.kind === 'started') {
-        this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${join(root, burst.scope)}: reconciling it once it is over`, root, detail: 'burst' });
+        this.#emit({ type: 'watch', level: 'info', message: `event burst on ${join(root, burst.scope)}: reconciling it once it is over`, root, detail: 'burst' });
       } else if (burst?.kind === 'ongoing') {
         this.#emit({ type: 'watch', level: 'warn', message: `event burst on ${join(root, burst.scope)} goes on: reconciling it now`, root, detail: 'burst' });
         this.#enqueue(root, burst.scope, 'tree');
