@@ -25,7 +25,7 @@ import { checkInotifyLimits, countDirectories } from './watch/limits.js';
 import { ReplayLog } from './replay/log.js';
 import type { ReplayRecord } from './replay/types.js';
 import { replayRecords, type ReplayGroup } from './replay/replayer.js';
-import { loadPending, savePending, markRunning, markStopped, type PendingSnapshot } from './replay/pending-store.js';
+import { loadPending, savePending, markRunning, markStopped, pendingPath, type PendingSnapshot } from './replay/pending-store.js';
 import { createHook, createHooks, hookNames } from './hooks/index.js';
 import { HookRunner } from './hooks/runner.js';
 import type { Hook, LandedBatch, LandedItem } from './hooks/types.js';
@@ -164,7 +164,7 @@ export class Engine {
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new Error(`engine cannot start from state ${this.#state}`);
     this.#state = 'starting';
-    const { uncleanPrevious } = await markRunning(this.config.stateDir);
+    const { uncleanPrevious } = await markRunning(this.config.stateDir, this.#run);
     const roots = this.roots;
     this.#watcher = new Watcher({
       roots,
@@ -193,7 +193,7 @@ export class Engine {
       await this.#watcher.start();
     } catch (err) {
       this.#state = 'stopped';
-      await markStopped(this.config.stateDir).catch(() => {});
+      await markStopped(this.config.stateDir, this.#run).catch(() => {});
       throw err;
     }
     this.#state = 'running';
@@ -274,7 +274,7 @@ export class Engine {
     await Promise.all([...this.#lanes.values()].map((l) => l.stop('abort')));
     await this.#hookRunner?.close().catch(() => {});
     await Promise.all(this.#standby.map((h) => h.close().catch(() => {})));
-    await markStopped(this.config.stateDir);
+    await markStopped(this.config.stateDir, this.#run);
     this.#state = 'stopped';
   }
 
@@ -530,7 +530,12 @@ export class Engine {
   }
 
   #pendingFile(): string {
-    return join(this.config.stateDir, 'pending.json');
+    return pendingPath(this.config.stateDir, this.#run);
+  }
+
+  /** State files of a plugin-only run are its own (see pendingPath). */
+  get #run(): string | undefined {
+    return this.opts.pluginOnly ? `m-${this.opts.pluginOnly}` : undefined;
   }
 }
 

@@ -14,9 +14,13 @@ export interface PendingSnapshot {
   }[];
 }
 
-/** Where the engine keeps the snapshot inside its state dir (markRunning checks it too). */
+/**
+ * Where the engine keeps the snapshot inside its state dir (markRunning checks it too). `run`
+ * names a run that is not the replication daemon (`m-NAME` for `-m NAME`): it keeps files of its
+ * own, so a plugin-only run never overwrites the daemon's pending changes or stop time.
+ */
 export const PENDING_FILE = 'pending.json';
-export const pendingPath = (stateDir: string) => join(stateDir, PENDING_FILE);
+export const pendingPath = (stateDir: string, run?: string) => join(stateDir, run ? `pending.${run}.json` : PENDING_FILE);
 
 /** Bumped when the format changes; an unknown version is treated as corrupt (= full sync). */
 export const PENDING_VERSION = 1;

@@ -70,9 +70,12 @@ async function ownerAlive(o: Owner): Promise<boolean> {
   return true;
 }
 
-export async function markRunning(stateDir: string): Promise<RunMark> {
+/** The marker file of a run (`run`: see pendingPath). */
+export const runningPath = (stateDir: string, run?: string) => join(stateDir, run ? `${RUNNING_FILE}.${run}` : RUNNING_FILE);
+
+export async function markRunning(stateDir: string, run?: string): Promise<RunMark> {
   await ensureDir(stateDir);
-  const file = join(stateDir, RUNNING_FILE);
+  const file = runningPath(stateDir, run);
   const prev = await readOwner(file);
   let mark: RunMark = { uncleanPrevious: false };
   if (prev === 'unreadable') {
@@ -84,7 +87,7 @@ export async function markRunning(stateDir: string): Promise<RunMark> {
       mark = { uncleanPrevious: false, otherInstance: prev.pid };
     }
   }
-  const pending = await readPending(pendingPath(stateDir));
+  const pending = await readPending(pendingPath(stateDir, run));
   if (!mark.uncleanPrevious && pending.kind === 'corrupt') {
     mark = { ...mark, uncleanPrevious: true, reason: `the saved pending changes are corrupt (${pending.error})` };
   }
@@ -94,8 +97,8 @@ export async function markRunning(stateDir: string): Promise<RunMark> {
 }
 
 /** Remove the marker if it is ours (another instance's marker is left for it to remove). */
-export async function markStopped(stateDir: string): Promise<void> {
-  const file = join(stateDir, RUNNING_FILE);
+export async function markStopped(stateDir: string, run?: string): Promise<void> {
+  const file = runningPath(stateDir, run);
   const owner = await readOwner(file);
   if (owner === 'missing') return;
   if (owner !== 'unreadable' && owner.pid !== process.pid) return;

@@ -275,3 +275,33 @@ test('a remote added to the config between runs gets a full sync at the next sta
     await second.stop('test');
   }
 });
+
+test('a plugin-only run (-m) on the same state dir keeps its own pending file and marker: the daemon\'s are untouched', async () => {
+  const src = join(work.path, 'mstate', 'src');
+  const state = join(work.path, 'mstate', 'state');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'a.txt'), 'a');
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'third')] }], {
+    plugins: [{ kind: 'command', prefix: ['/bin/true'], suffix: [], ignoreError: true, include: [], concurrency: 1, timeoutMs: 5000 }],
+  });
+  const daemonRun = new Engine(config, { emit: () => {}, retryDelayMs: fast, fullSync: true });
+  await daemonRun.start();
+  try {
+    await waitForSameTree(src, daemon.modules.third!);
+  } finally {
+    await daemonRun.stop('test');
+  }
+  const saved = await readFile(join(state, 'pending.json'), 'utf8');
+  const pluginRun = new Engine(config, { emit: () => {}, retryDelayMs: fast, pluginOnly: 'command' });
+  await pluginRun.start();
+  try {
+    assert.equal(existsSync(join(state, 'running')), false, 'the daemon\'s marker is not the plugin run\'s');
+    assert.equal(existsSync(join(state, 'running.m-command')), true);
+    await writeFile(join(src, 'b.txt'), 'b');
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    await pluginRun.stop('test');
+  }
+  assert.equal(await readFile(join(state, 'pending.json'), 'utf8'), saved, 'the daemon\'s pending changes and stop time survive a -m run');
+  assert.equal(existsSync(join(state, 'pending.m-command.json')), true);
+});
