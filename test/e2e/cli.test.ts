@@ -1,7 +1,7 @@
 /** The built CLI as a subprocess, against a real rsync daemon. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile, readFile, chmod, rename, utimes } from 'node:fs/promises';
+import { mkdir, writeFile, readFile, chmod, rename, truncate, utimes } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
@@ -101,7 +101,19 @@ test('-d: detaches with a pid file and a log file; SIGTERM stops it', async () =
   try {
     await writeFile(join(src, 'from-daemon.txt'), 'hello');
     await waitForSameTree(src, dst, 20000);
-    assert.ok(existsSync(join(state, 'tssersync.log')));
+    const logFile = join(state, 'tssersync.log');
+    assert.ok(existsSync(logFile));
+    // logrotate's copytruncate: the file is opened for append, so the next lines start at byte 0
+    // of the truncated file (no hole of NULs where the old content was).
+    await truncate(logFile, 0);
+    await writeFile(join(src, 'after-rotation.txt'), 'rotated');
+    await waitForSameTree(src, dst, 20000);
+    const rotated = await waitFor(async () => {
+      const text = await readFile(logFile, 'utf8');
+      return text.includes('landed') ? text : undefined;
+    }, 10000, 'a log line after the truncation');
+    assert.equal(rotated.charCodeAt(0), '{'.charCodeAt(0), 'JSON lines from byte 0, no NUL hole');
+    for (const line of rotated.trim().split('\n')) JSON.parse(line);
   } finally {
     process.kill(pid, 'SIGTERM');
   }
