@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CdnGenericConfig, PluginConfig } from '../../src/config/types.js';
-import { cdnTarget, cdnTargets } from '../../src/hooks/cdn-urls.js';
-import { commandArgv } from '../../src/hooks/command.js';
-import { purgeGroups, purgeRequest } from '../../src/hooks/generic-cdn.js';
-import { webhookBody } from '../../src/hooks/http.js';
-import { hookNames } from '../../src/hooks/index.js';
-import { legacyRequest, replyProblem } from '../../src/hooks/legacy-cdn.js';
-import { itemsUnder } from '../../src/hooks/scope.js';
-import { frameLine, parseLine } from '../../src/hooks/socket-framing.js';
-import type { LandedBatch, LandedItem } from '../../src/hooks/types.js';
-import { AWKWARD_NAMES } from '../support/tree.js';
+import type { CdnGenericConfig, PluginConfig } from '../../../src/config/types.js';
+import { cdnTarget, cdnTargets } from '../../../src/hooks/cdn-urls.js';
+import { commandArgv } from '../../../src/hooks/command.js';
+import { purgeGroups, purgeRequest } from '../../../src/hooks/generic-cdn.js';
+import { webhookBody } from '../../../src/hooks/http.js';
+import { hookNames } from '../../../src/hooks/index.js';
+import { legacyRequest, replyProblem } from '../../../src/hooks/legacy-cdn.js';
+import { itemsUnder } from '../../../src/hooks/scope.js';
+import { frameLine, parseLine } from '../../../src/hooks/socket-framing.js';
+import type { LandedBatch, LandedItem } from '../../../src/hooks/types.js';
+import { AWKWARD_NAMES } from '../../support/tree.js';
 
 const file = (absolute: string): LandedItem => ({ path: absolute.replace(/^\/site\/?/, ''), absolute, state: 'file' });
 const dir = (absolute: string): LandedItem => ({ ...file(absolute), state: 'dir' });

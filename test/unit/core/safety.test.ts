@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkJobs, rootEmpty, rootMissing } from '../../src/core/safety.js';
+import { checkJobs, rootEmpty, rootMissing } from '../../../src/core/safety.js';
 
 const ok = { exists: true, isDir: true, empty: false };
 const empty = { exists: true, isDir: true, empty: true };

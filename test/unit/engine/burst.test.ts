@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BurstDetector, commonAncestor } from '../../src/engine/burst.js';
+import { BurstDetector, commonAncestor } from '../../../src/engine/burst.js';
 
 const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}/f${i}`);
 

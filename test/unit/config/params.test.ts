@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forbiddenParam, splitParams, withoutUpdate } from '../../src/config/index.js';
+import { forbiddenParam, splitParams, withoutUpdate } from '../../../src/config/index.js';
 
 test('splitParams splits like a command line, but nothing is ever interpreted', () => {
   const cases: [string, string[]][] = [

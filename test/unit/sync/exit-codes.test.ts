@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyExit, effectiveExit, EXIT_TABLE } from '../../src/sync/exit-codes.js';
+import { classifyExit, effectiveExit, EXIT_TABLE } from '../../../src/sync/exit-codes.js';
 
 /** Every row of rsync-facts.md's table: code → class. */
 const EXPECTED: ReadonlyArray<[number, string, RegExp]> = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { causeOf } from '../../src/engine/outcome-text.js';
+import { causeOf } from '../../../src/engine/outcome-text.js';
 
 test('causeOf picks the telling line of rsync stderr', () => {
   assert.equal(causeOf('@ERROR: auth failed on module backup\nrsync error: error starting client-server protocol (code 5)'), '@ERROR: auth failed on module backup');

@@ -1,9 +1,9 @@
 /** Finding the failed paths of an exit 23 in rsync's stderr (samples captured from rsync 3.5.0). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failedFromStderr, unescapeRsyncName } from '../../src/sync/stderr-paths.js';
-import { failureText, causeLine } from '../../src/sync/messages.js';
-import type { RsyncOutcome } from '../../src/sync/types.js';
+import { failedFromStderr, unescapeRsyncName } from '../../../src/sync/stderr-paths.js';
+import { failureText, causeLine } from '../../../src/sync/messages.js';
+import type { RsyncOutcome } from '../../../src/sync/types.js';
 
 const SUMMARY = 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]';
 const ctx = (requested: string[]) => ({ cwd: '/src/root', requested });

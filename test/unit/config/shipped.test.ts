@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseConfig, describeConfig } from '../../src/config/index.js';
-import { purgeGroups, purgeRequest } from '../../src/hooks/generic-cdn.js';
-import { cdnTargets } from '../../src/hooks/cdn-urls.js';
+import { parseConfig, describeConfig } from '../../../src/config/index.js';
+import { purgeGroups, purgeRequest } from '../../../src/hooks/generic-cdn.js';
+import { cdnTargets } from '../../../src/hooks/cdn-urls.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const load = (rel: string) => parseConfig(readFileSync(join(repo, rel), 'utf8'), join(repo, rel));
 
 test('examples/sersync-stock.xml is the stock Sersync file with the documented defaults', () => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeSet, MERGE } from '../../src/core/change-set.js';
-import { actionFor } from '../../src/core/classify.js';
-import type { Action } from '../../src/core/types.js';
+import { ChangeSet, MERGE } from '../../../src/core/change-set.js';
+import { actionFor } from '../../../src/core/classify.js';
+import type { Action } from '../../../src/core/types.js';
 
 const small = { maxPerDir: 8, maxTotal: 32 };
 const view = (cs: ChangeSet) => cs.entries().map((e) => `${e.action}:${e.path}`).sort();

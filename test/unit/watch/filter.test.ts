@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Pattern } from '../../src/config/types.js';
-import { filterString, filterStrings, isExcluded } from '../../src/watch/filter.js';
+import type { Pattern } from '../../../src/config/types.js';
+import { filterString, filterStrings, isExcluded } from '../../../src/watch/filter.js';
 
 /** As the config compiles an exclude: a full-string match. */
 function pattern(source: string): Pattern {

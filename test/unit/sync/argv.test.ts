@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RemoteConfig, RsyncSettings } from '../../src/config/types.js';
-import { buildDeleteFallbackArgv, buildRsyncArgv, destinationFor, escapeFilterName, includeRulesFor, redactArgv, sshCommand } from '../../src/sync/argv.js';
-import { nulList } from '../../src/sync/runner.js';
+import type { RemoteConfig, RsyncSettings } from '../../../src/config/types.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv, destinationFor, escapeFilterName, includeRulesFor, redactArgv, sshCommand } from '../../../src/sync/argv.js';
+import { nulList } from '../../../src/sync/runner.js';
 
 const daemon: RemoteConfig = { id: 'tsuser@127.0.0.1::backup', host: '127.0.0.1', module: 'backup', mode: 'daemon', port: 8873, user: 'tsuser', passwordFile: '/etc/rsync.pas', sshOptions: [] };
 const ssh: RemoteConfig = { id: 'root@10.0.0.2:/srv/www', host: '10.0.0.2', module: '/srv/www', mode: 'ssh', port: 2222, user: 'root', passwordFile: undefined, sshOptions: ['-i', '/k/id', '-o', 'StrictHostKeyChecking=no'] };

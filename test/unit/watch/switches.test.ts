@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EventSwitches } from '../../src/config/types.js';
-import type { PathState } from '../../src/core/types.js';
-import { allowed, SWITCH_TABLE, type WatchEvent } from '../../src/watch/switches.js';
+import type { EventSwitches } from '../../../src/config/types.js';
+import type { PathState } from '../../../src/core/types.js';
+import { allowed, SWITCH_TABLE, type WatchEvent } from '../../../src/watch/switches.js';
 
 const NONE: EventSwitches = { delete: false, createFolder: false, createFile: false, closeWrite: false, moveFrom: false, moveTo: false, attrib: false, modify: false };
 const STOCK: EventSwitches = { ...NONE, delete: true, createFolder: true, closeWrite: true, moveFrom: true, moveTo: true };

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { replayRecords, formatReplayReport, type ReplayGroup } from '../../src/replay/replayer.js';
-import { groupRecords } from '../../src/replay/group.js';
-import { parseRecordLine, recordLine } from '../../src/replay/record.js';
-import type { ReplayRecord } from '../../src/replay/types.js';
-import { AWKWARD_NAMES } from '../support/tree.js';
+import { replayRecords, formatReplayReport, type ReplayGroup } from '../../../src/replay/replayer.js';
+import { groupRecords } from '../../../src/replay/group.js';
+import { parseRecordLine, recordLine } from '../../../src/replay/record.js';
+import type { ReplayRecord } from '../../../src/replay/types.js';
+import { AWKWARD_NAMES } from '../../support/tree.js';
 
 const T0 = '2025-01-01T00:00:00.000Z';
 const NOW = new Date('2025-01-02T00:00:00.000Z');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChangeSet } from '../../src/core/change-set.js';
-import { plan } from '../../src/core/planner.js';
+import { ChangeSet } from '../../../src/core/change-set.js';
+import { plan } from '../../../src/core/planner.js';
 
 const limits = { settleMs: 30, maxDelayMs: 1000, maxBatch: 1000 };
 const ch = { root: '/r', remoteId: 'h::m' };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { parseConfig } from '../../../src/config/index.js';
+import { ConfigError } from '../../../src/errors.js';
 
 /**
  * Each case is a file whose lines are known: line 1 `<head>`, line 2 `<sersync>`, line 3 the

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Confirmations } from '../../src/engine/confirmations.js';
+import { Confirmations } from '../../../src/engine/confirmations.js';
 
 test('all: a path is ready once every remote confirmed it', () => {
   const c = new Confirmations(['a', 'b'], 'all');

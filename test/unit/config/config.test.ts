@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseConfig, describeConfig, defaultStateDir } from '../../src/config/index.js';
-import type { Config, RefreshCdnPluginConfig } from '../../src/config/types.js';
+import { parseConfig, describeConfig, defaultStateDir } from '../../../src/config/index.js';
+import type { Config, RefreshCdnPluginConfig } from '../../../src/config/types.js';
 
-const STOCK_FILE = fileURLToPath(new URL('../fixtures/config/sersync-stock.xml', import.meta.url));
+const STOCK_FILE = fileURLToPath(new URL('../../fixtures/config/sersync-stock.xml', import.meta.url));
 const STOCK = readFileSync(STOCK_FILE, 'utf8');
 
 /** A small Sersync-shaped file: `sersync` is the inside of <sersync>, `head` extra head-level elements. */

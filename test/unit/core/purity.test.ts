@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 // The core is pure (DESIGN invariant 6): it never touches the file system, processes, the clock or the logger.
 test('src/core imports nothing with effects and never reads the clock', () => {
-  const dir = join(import.meta.dirname, '../../src/core');
+  const dir = join(import.meta.dirname, '../../../src/core');
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
     const src = readFileSync(join(dir, f), 'utf8');
     const imports = [...src.matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!);
