@@ -39,6 +39,16 @@ interface Mutable {
   action: Action;
   firstSeen: number;
   lastSeen: number;
+  /** A tree's: paths below it that events reported changed (see RsyncJob.also). */
+  also?: Set<string>;
+  /** A tree's: more `also` than the caps allow were dropped: force the whole tree. */
+  forceAll?: boolean;
+}
+
+/** The reported paths a pending or in-flight tree carries. */
+export interface Reported {
+  readonly also: readonly string[];
+  readonly forceAll: boolean;
 }
 
 export class ChangeSet {
@@ -46,6 +56,10 @@ export class ChangeSet {
   /** Pending entries counted per parent directory, for the per-directory cap. */
   readonly #perDir = new Map<string, number>();
   readonly #inFlight = new Map<string, Action>();
+  /** What in-flight trees carry, for unconfirmed() (saved on stop). */
+  readonly #inFlightAlso = new Map<string, readonly string[]>();
+  /** `also` paths held in all pending trees: bounded by maxTotal like the entries themselves. */
+  #alsoTotal = 0;
   /** Pending `tree` paths, so an add can find a covering ancestor without scanning. */
   readonly #trees = new Set<string>();
   readonly #caps: ChangeSetCaps;
@@ -88,6 +102,7 @@ export class ChangeSet {
       if (t) {
         // A pending tree already covers this path; activity inside it delays its settle.
         t.lastSeen = now;
+        if (action === 'path') this.#report(t, [path], false);
         return;
       }
     }
@@ -120,12 +135,19 @@ export class ChangeSet {
     return false;
   }
 
+  /** The changed paths a pending tree carries (for its job). */
+  reported(path: string): Reported {
+    const e = this.#pending.get(path);
+    return { also: e?.also ? [...e.also] : [], forceAll: e?.forceAll === true };
+  }
+
   /** Move entries from pending to in flight (the planner chose them). */
   take(paths: readonly string[]): void {
     this.#runTaken = true;
     for (const p of paths) {
       const e = this.#pending.get(p);
       if (!e) continue;
+      if (e.also?.size) this.#inFlightAlso.set(p, [...e.also]);
       this.#remove(e);
       this.#inFlight.set(p, e.action);
     }
@@ -133,14 +155,42 @@ export class ChangeSet {
 
   /** The job for these paths ended (landed, or durably in the replay log). */
   finish(paths: readonly string[]): void {
-    for (const p of paths) this.#inFlight.delete(p);
+    for (const p of paths) {
+      this.#inFlight.delete(p);
+      this.#inFlightAlso.delete(p);
+    }
   }
 
-  /** Everything not yet confirmed: pending and in flight (for saving on stop). */
+  /** Everything not yet confirmed: pending and in flight (for saving on stop). Reported paths inside trees come back as paths. */
   unconfirmed(): { path: string; action: Action }[] {
-    const out = [...this.#pending.values()].map((e) => ({ path: e.path, action: e.action }));
+    const out: { path: string; action: Action }[] = [];
+    for (const e of this.#pending.values()) {
+      out.push({ path: e.path, action: e.action });
+      for (const a of e.also ?? []) out.push({ path: a, action: 'path' });
+    }
     for (const [path, action] of this.#inFlight) out.push({ path, action });
+    for (const also of this.#inFlightAlso.values()) for (const a of also) out.push({ path: a, action: 'path' });
     return out;
+  }
+
+  /** Remember under tree `t` that `paths` were reported changed; past the cap, force the whole tree instead. */
+  #report(t: Mutable, paths: Iterable<string>, forceAll: boolean): void {
+    if (forceAll) t.forceAll = true;
+    if (t.forceAll) return this.#dropAlso(t);
+    t.also ??= new Set();
+    for (const p of paths) {
+      if (p === t.path || t.also.has(p)) continue;
+      t.also.add(p);
+      if (++this.#alsoTotal > this.#caps.maxTotal) {
+        t.forceAll = true;
+        return this.#dropAlso(t);
+      }
+    }
+  }
+
+  #dropAlso(t: Mutable): void {
+    this.#alsoTotal -= t.also?.size ?? 0;
+    t.also = undefined;
   }
 
   #insert(e: Mutable): void {
@@ -151,6 +201,7 @@ export class ChangeSet {
   }
 
   #remove(e: Mutable): void {
+    this.#alsoTotal -= e.also?.size ?? 0;
     this.#pending.delete(e.path);
     this.#trees.delete(e.path);
     const dir = parentOf(e.path);
@@ -159,13 +210,19 @@ export class ChangeSet {
     else this.#perDir.set(dir, n);
   }
 
-  /** A tree swallows its pending descendants, keeping the earliest firstSeen. */
+  /**
+   * A tree swallows its pending descendants, keeping the earliest firstSeen and what they report
+   * (a swallowed path still needs its same-second guard: the tree goes without --ignore-times).
+   */
   #becameTree(t: Mutable): void {
     this.#trees.add(t.path);
     for (const e of [...this.#pending.values()]) {
       if (isAncestor(t.path, e.path)) {
         t.firstSeen = Math.min(t.firstSeen, e.firstSeen);
+        const carried = [...(e.action === 'path' ? [e.path] : []), ...(e.also ?? [])];
+        const forceAll = e.forceAll === true;
         this.#remove(e);
+        this.#report(t, carried, forceAll);
       }
     }
   }

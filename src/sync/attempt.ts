@@ -49,12 +49,12 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
   const common = { signal, ...(remotePath ? { remotePath } : {}) };
   if (req.full) {
-    const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false });
+    const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: req.ignoreTimes ?? false });
     ctx.onArgv(redactArgv(argv));
     const outcome = await runRsync(argv, { cwd: req.root, ...common });
     return { outcome, failed: failedOf(outcome, paths) };
   }
-  const ignoreTimes = req.action === 'path';
+  const ignoreTimes = req.ignoreTimes ?? req.action === 'path';
   const { present, missing } = await splitMissing(req.root, paths);
   const tops = await missingTops(req.root, missing);
   /** Failed stdin entries back to the requested paths they stand for. */
