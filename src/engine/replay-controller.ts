@@ -14,7 +14,7 @@ import { parseTarget } from '../replay/target.js';
 import type { ReplayRecord } from '../replay/types.js';
 import { errorText } from '../errors.js';
 import { heldForOperator } from '../sync/exit-codes.js';
-import { outcomeText } from './outcome-text.js';
+import { outcomeText } from '../sync/messages.js';
 import { landedBatch } from './landed.js';
 import { remotesOf, type Wiring } from './wiring.js';
 

@@ -14,7 +14,7 @@ import type { RsyncOutcome } from '../sync/types.js';
 import type { Channel } from './channel.js';
 import type { RemoteHealth } from './health.js';
 import type { Landing } from './landed.js';
-import { outcomeText } from './outcome-text.js';
+import { outcomeText } from '../sync/messages.js';
 
 export interface JobResultsDeps {
   readonly log: ReplayLog;
