@@ -2,7 +2,7 @@
  * The additive `<tssersync>` element under `<head>`: settings Sersync never had. Everything is
  * optional; what is missing takes its default in parse.ts.
  */
-import { DEFAULTS, defaultStateDir } from './defaults.js';
+import { DEFAULTS, configStateDir, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
 import type { HookWhen } from './types.js';
 import type { XmlElement } from './xml.js';
@@ -16,8 +16,10 @@ export interface Extensions {
   readonly maxDelete: number | undefined;
   readonly pidFile: string | undefined;
   readonly logFile: string | undefined;
-  /** Always set: the default depends on who runs tssersync. */
+  /** Always set: the default depends on who runs tssersync, and is one dir per config file. */
   readonly stateDir: string;
+  /** Set when `<stateDir>` is not given: the shared dir of earlier versions, adopted at start. */
+  readonly legacyStateDir: string | undefined;
   readonly hookWhen: HookWhen | undefined;
   readonly rsyncBinary: string | undefined;
 }
@@ -65,7 +67,10 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     maxDelete: maxDelete ? r.int(maxDelete, 'num', { min: 0, what: 'a number of deletions per rsync run' }) : undefined,
     pidFile: pidFile ? r.path(pidFile, 'path') : undefined,
     logFile: logFile ? r.path(logFile, 'path') : undefined,
-    stateDir: stateDir ? r.path(stateDir, 'path') : defaultStateDir(),
+    // An explicit <stateDir> is the operator's, used as is (one per config: the run marker refuses
+    // a second instance on it); the default is a dir of this config's own under the shared base.
+    stateDir: stateDir ? r.path(stateDir, 'path') : configStateDir(defaultStateDir(), r.file),
+    legacyStateDir: stateDir ? undefined : defaultStateDir(),
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,

@@ -172,4 +172,9 @@ export interface Config {
   readonly logFile: string;
   /** Where pending changes are saved on stop and the dirty marker lives. */
   readonly stateDir: string;
+  /**
+   * The state dir shared by every config in versions before per-config state (set only when
+   * `<stateDir>` is not given): what it holds for this config's roots is adopted at start.
+   */
+  readonly legacyStateDir?: string;
 }

@@ -81,7 +81,10 @@ export function buildRsyncArgv(input: ArgvInput): string[] {
   } else {
     argv.push('-R', '--files-from=-', '--from0');
     if (input.action === 'tree') argv.push('-r', '--delete', '--force');
-    if (input.deleteMissing) argv.push('--delete-missing-args', ...(input.action === 'tree' ? [] : ['--force']));
+    if (input.deleteMissing) argv.push('--delete-missing-args');
+    // A path that is now a file where the remote has a directory (rm -rf d; echo > d) replaces it
+    // only with --force ("cannot delete non-empty directory"): what the disk says, in every form.
+    if (input.action !== 'tree') argv.push('--force');
     if (input.ignoreTimes) argv.push('--ignore-times');
   }
   argv.push(...connectionArgs(remote, rsync), './', destinationFor(remote));

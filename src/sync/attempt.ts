@@ -72,13 +72,16 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     ctx.rejectFastForm();
   }
   const results: AttemptResult[] = [];
-  if (present.length > 0) {
+  // A top that exists is a non-directory standing where a directory was: it is sent, not deleted.
+  const { present: replaced, missing: deletes } = await splitMissing(req.root, [...tops.keys()]);
+  const send = [...present, ...replaced];
+  if (send.length > 0) {
     const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes });
     ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: present, ...common });
-    results.push({ outcome, failed: failedOf(outcome, present) });
+    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: send, ...common });
+    results.push({ outcome, failed: expand(failedOf(outcome, send)) });
   }
-  for (const [parent, names] of byParent(tops.keys())) {
+  for (const [parent, names] of byParent(deletes)) {
     const outcome = await runFallbackDelete(remote, rsync, req.root, parent, names, { signal, onArgv: ctx.onArgv });
     // The filter run names no paths we sent on stdin: a failure fails its whole group.
     results.push({ outcome, failed: outcome.class === 'done' ? [] : expand(names.map((n) => (parent ? `${parent}/${n}` : n))) });

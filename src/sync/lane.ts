@@ -16,6 +16,7 @@ import type { Emit } from '../events.js';
 import { attempt, type DeleteForm } from './attempt.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
+import { racedPaths } from './vanished.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
@@ -40,6 +41,9 @@ interface Ticket {
   readonly req: SyncRequest;
   readonly resolve: (r: JobResult) => void;
 }
+
+/** Times a job looks at the disk again after paths vanished under it, before that counts as a failure. */
+const RACE_LOOKS = 3;
 
 /** Thrown inside p-retry to ask for another attempt. */
 class AttemptFailed extends Error {}
@@ -121,7 +125,7 @@ export class Lane {
       await pRetry(
         async (n) => {
           const started = { argv: undefined as readonly string[] | undefined };
-          const res = await attempt(req, remaining, {
+          const once = (paths: readonly string[]) => attempt(req, paths, {
             remote,
             rsync: this.#o.rsync,
             signal,
@@ -140,7 +144,15 @@ export class Lane {
                 ...(this.#o.debug ? { argv } : {}),
               });
             },
-          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: remaining }));
+          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
+          let res = await once(remaining);
+          // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
+          for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
+            const raced = racedPaths(res.outcome.stderrTail, res.failed, req.root);
+            if (!raced) break;
+            emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
+            res = await once(raced);
+          }
           last = res.outcome;
           if (res.failed.length === 0) return;
           remaining = res.failed;

@@ -24,7 +24,7 @@ test('path job to a daemon: files-from on stdin, fast delete, ignore-times', () 
 
 test('path job without the fast delete or ignore-times', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', ...tail,
+    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--force', ...tail,
   ]);
 });
 
@@ -37,7 +37,7 @@ test('tree job: recursive with --delete inside the listed dirs; --force only onc
 test('timeout, max-delete and binary come from the settings', () => {
   const s: RsyncSettings = { commonParams: ['-a', '-z'], timeoutSeconds: 100, binary: '/opt/rsync', maxDelete: 50 };
   assert.deepEqual(buildRsyncArgv({ remote: { ...daemon, port: undefined, passwordFile: undefined, user: undefined }, rsync: s, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    '/opt/rsync', '-a', '-z', '-R', '--files-from=-', '--from0', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
+    '/opt/rsync', '-a', '-z', '-R', '--files-from=-', '--from0', '--force', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
   ]);
 });
 
@@ -49,7 +49,7 @@ test('full sync: whole root, --delete, crontab excludes, no files-from', () => {
 
 test('ssh: -e with port, BatchMode and the options as one word list; no daemon options', () => {
   assert.deepEqual(buildRsyncArgv({ remote: ssh, rsync, action: 'path', deleteMissing: false, ignoreTimes: true }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--ignore-times',
+    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--force', '--ignore-times',
     '-e', 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no', './', 'root@10.0.0.2:/srv/www/',
   ]);
   assert.equal(sshCommand({ ...ssh, port: undefined, sshOptions: [] }), 'ssh -o BatchMode=yes');
