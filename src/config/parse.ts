@@ -64,6 +64,7 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
       timeoutSeconds: rsync.timeoutSeconds,
       binary: ext.rsyncBinary ?? DEFAULTS.rsyncBinary,
       maxDelete: ext.maxDelete,
+      priority: ext.priority,
     },
     threads,
     failLog: readFailLog(r, r.one(sersync, 'failLog'), ext.stateDir),

@@ -6,6 +6,7 @@ import { DEFAULTS, configStateDir, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
 import type { HookWhen } from './types.js';
 import type { XmlElement } from './xml.js';
+import { DEFAULT_PRIORITY, NO_PRIORITY, parseIoClass, type Priority } from '../sync/priority.js';
 
 export interface Extensions {
   readonly threads: number | undefined;
@@ -22,9 +23,11 @@ export interface Extensions {
   readonly legacyStateDir: string | undefined;
   readonly hookWhen: HookWhen | undefined;
   readonly rsyncBinary: string | undefined;
+  /** `<priority nice="…" ionice="…"/>`: how rsync children are started. */
+  readonly priority: Priority;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -46,6 +49,7 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const stateDir = child('stateDir', ['path']);
   const hooks = child('hooks', ['when']);
   const binary = child('rsyncBinary', ['path']);
+  const priority = child('priority', ['start', 'nice', 'ionice']);
 
   const settleMs = settle ? r.int(settle, 'ms', { min: 0, max: 60_000, what: 'milliseconds' }, DEFAULTS.settleMs) : undefined;
   const maxDelayMs = settle?.attrs['max'] !== undefined ? r.int(settle, 'max', { min: 0, max: 600_000, what: 'milliseconds' }) : undefined;
@@ -74,7 +78,24 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
+    priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
   };
+}
+
+/**
+ * `<priority nice="10" ionice="best-effort:7"/>`. `start="false"`, `nice="off"` or `nice="0"` with
+ * no ionice restores the old behaviour (rsync at the daemon's own priority); `ionice="off"` leaves
+ * the I/O class alone. The idle class is taken only when asked for by name.
+ */
+function readPriority(r: Reader, el: XmlElement): Priority {
+  if (el.attrs['start'] !== undefined && !r.flag(el, 'start')) return NO_PRIORITY;
+  const niceText = el.attrs['nice']?.trim();
+  const nice = niceText === undefined ? DEFAULT_PRIORITY.nice : niceText.toLowerCase() === 'off' ? 0 : r.int(el, 'nice', { min: 0, max: 19, what: 'a nice increment from 0 (unchanged) to 19 (lowest CPU priority), or "off"' });
+  const ioText = el.attrs['ionice'];
+  if (ioText === undefined) return { nice, ionice: nice === 0 && niceText !== undefined ? undefined : DEFAULT_PRIORITY.ionice };
+  const io = parseIoClass(ioText);
+  if (io === undefined) r.fail(el, `ionice: expected "best-effort:N" (N from 0, highest, to 7, lowest), "idle" or "off", got ${JSON.stringify(ioText)}`);
+  return { nice, ionice: io === 'off' ? undefined : io };
 }
 
 function rsyncBinary(r: Reader, el: XmlElement): string {

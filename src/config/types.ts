@@ -2,6 +2,7 @@
  * The one typed configuration the rest of tssersync reads. Sersync's XML (and its quirks) is
  * translated into this shape in src/config/ and nowhere else.
  */
+import type { Priority } from '../sync/priority.js';
 
 /** Where rsync sends: an rsync daemon module (`host::module`) or an ssh path (`host:path`). */
 export interface RemoteConfig {
@@ -58,6 +59,10 @@ export interface RsyncSettings {
   readonly binary: string;
   /** `--max-delete=N` per job, when set. Hitting it (exit 25) is reported, not retried forever. */
   readonly maxDelete: number | undefined;
+  /** CPU and I/O priority of rsync children (`<tssersync><priority>`). @default nice 10, best-effort:7 */
+  readonly priority?: Priority;
+  /** Words started before `binary` (`nice -n 10 ionice -c2 -n7`), resolved by the lane at start. */
+  readonly launcher?: readonly string[];
 }
 
 export type HookWhen = 'all' | 'any';

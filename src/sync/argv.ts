@@ -1,5 +1,6 @@
 /**
- * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock.
+ * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock. Every form starts
+ * with `rsync.launcher` when set (`nice -n 10 ionice -c2 -n7`, see priority.ts), then the binary.
  *
  * Path jobs:  rsync <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
  *             [--ignore-times] [--timeout=N] [--max-delete=N] [--sockopts=TCP_NODELAY] [--port=N]
@@ -74,7 +75,7 @@ function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
 
 export function buildRsyncArgv(input: ArgvInput): string[] {
   const { remote, rsync } = input;
-  const argv = [rsync.binary, ...rsync.commonParams];
+  const argv = [...(rsync.launcher ?? []), rsync.binary, ...rsync.commonParams];
   if (input.full) {
     argv.push('-r', '--delete', '--force');
     for (const glob of input.excludes ?? []) argv.push(`--exclude=${glob}`);
@@ -123,6 +124,7 @@ export function buildDeleteFallbackArgv(input: FallbackDeleteInput): string[] {
   const { remote, rsync, parent } = input;
   const sub = parent === '' ? '' : `${parent}/`;
   return [
+    ...(rsync.launcher ?? []),
     rsync.binary,
     ...rsync.commonParams,
     '-r',

@@ -17,6 +17,7 @@ import { attempt, type DeleteForm } from './attempt.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
 import { racedPaths } from './vanished.js';
+import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
@@ -48,8 +49,14 @@ const RACE_LOOKS = 3;
 /** Thrown inside p-retry to ask for another attempt. */
 class AttemptFailed extends Error {}
 
+/** Looked up once per process; a missing tool is reported once. */
+let tools: PriorityTools | undefined;
+let toolsReported = false;
+
 export class Lane {
   readonly #o: LaneOptions;
+  /** The configured settings with the priority launcher resolved. */
+  readonly #rsync: RsyncSettings;
   readonly #queue: PQueue;
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
@@ -59,6 +66,7 @@ export class Lane {
 
   constructor(o: LaneOptions) {
     this.#o = o;
+    this.#rsync = withLauncher(o.rsync, o.emit);
     this.#queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
     if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
   }
@@ -127,7 +135,7 @@ export class Lane {
           const started = { argv: undefined as readonly string[] | undefined };
           const once = (paths: readonly string[]) => attempt(req, paths, {
             remote,
-            rsync: this.#o.rsync,
+            rsync: this.#rsync,
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
@@ -192,7 +200,7 @@ export class Lane {
   #deleteForm(probe: boolean): Promise<DeleteForm> {
     if (this.#form) return this.#form;
     if (!probe) return Promise.resolve('unknown');
-    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#o.rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
+    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
       if (answer === 'unknown') {
         // The remote could not be asked: forget the answer, use the safe form this time.
         this.#form = undefined;
@@ -217,6 +225,18 @@ export class Lane {
   #rejectFastForm(): void {
     this.#form = Promise.resolve('fallback');
   }
+}
+
+/** `rsync` with `launcher` set from its priority and the tools this machine has. */
+function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
+  if (!rsync.priority || rsync.launcher) return rsync;
+  tools ??= findPriorityTools();
+  const missing = missingToolText(rsync.priority, tools);
+  if (missing && !toolsReported) {
+    toolsReported = true;
+    emit({ type: 'info', level: 'info', message: missing });
+  }
+  return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
 }
 
 function stoppedResult(req: SyncRequest, state: LaneState): JobResult {

@@ -89,3 +89,13 @@ test('no secret ever in argv; redactArgv masks what would be one', () => {
 test('stdin list: NUL-terminated, the root as ".", any other byte kept', () => {
   assert.deepEqual(nulList(['a', 'new\nline', '', '-x']), Buffer.from('a\0new\nline\0.\0-x\0'));
 });
+
+test('the priority launcher goes before the binary in every form', () => {
+  const launched = { ...rsync, launcher: ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7'] };
+  const path = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'path', deleteMissing: true, ignoreTimes: false });
+  assert.deepEqual(path.slice(0, 8), ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7', 'rsync', '-artuz']);
+  const full = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'tree', full: true, deleteMissing: false, ignoreTimes: false });
+  assert.deepEqual(full.slice(0, 7), [...launched.launcher, 'rsync']);
+  const del = buildDeleteFallbackArgv({ remote: daemon, rsync: launched, parent: '', names: ['x'] });
+  assert.deepEqual(del.slice(0, 7), [...launched.launcher, 'rsync']);
+});
