@@ -58,6 +58,11 @@ export interface RsyncSettings {
   readonly binary: string;
   /** `--max-delete=N` per job, when set. Hitting it (exit 25) is reported, not retried forever. */
   readonly maxDelete: number | undefined;
+  /**
+   * The real-time excludes (`Config.excludes`), applied by every rsync run on every route
+   * (src/sync/excludes.ts): one exclude model. @default none
+   */
+  readonly excludes?: readonly Pattern[];
 }
 
 export type HookWhen = 'all' | 'any';

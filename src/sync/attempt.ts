@@ -5,6 +5,7 @@
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
+import { excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
 import { runRsync } from './runner.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
@@ -48,14 +49,29 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   const { remote, rsync, signal } = ctx;
   const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
   const common = { signal, ...(remotePath ? { remotePath } : {}) };
+  // One exclude model (excludes.ts): the real-time filter applies to every route that reaches here.
+  const live = rsync.excludes ?? [];
   if (req.full) {
-    const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false });
-    ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, ...common });
-    return { outcome, failed: failedOf(outcome, paths) };
+    return withExcludeRules(await excludedBelow(req.root, [''], live), async (rulesFile) => {
+      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
+      ctx.onArgv(redactArgv(argv));
+      const outcome = await runRsync(argv, { cwd: req.root, ...common });
+      return { outcome, failed: failedOf(outcome, paths) };
+    });
   }
+  // Excluded paths are done without rsync: never sent, and never deleted on a remote.
+  const { kept } = await splitExcluded(req.root, paths, live);
   const ignoreTimes = req.action === 'path';
-  const { present, missing } = await splitMissing(req.root, paths);
+  const { present, missing } = await splitMissing(req.root, kept);
+  const excluded = req.action === 'tree' ? await excludedBelow(req.root, present, live) : [];
+  return withExcludeRules(excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
+}
+
+async function send(req: SyncRequest, present: string[], missing: string[], ignoreTimes: boolean, rulesFile: string | undefined, ctx: AttemptContext): Promise<AttemptResult> {
+  const { remote, rsync, signal } = ctx;
+  const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
+  const common = { signal, ...(remotePath ? { remotePath } : {}) };
+  const rules = rulesFile ? { rulesFile } : {};
   const tops = await missingTops(req.root, missing);
   /** Failed stdin entries back to the requested paths they stand for. */
   const expand = (sent: readonly string[]): string[] => sent.flatMap((p) => tops.get(p) ?? [p]);
@@ -63,7 +79,7 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   // vanishes between the lstat above and the run.
   const form: DeleteForm = await ctx.deleteForm(missing.length > 0);
   if (form === 'fast') {
-    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: true, ignoreTimes });
+    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: true, ignoreTimes, ...rules });
     ctx.onArgv(redactArgv(argv));
     const stdinPaths = [...present, ...tops.keys()];
     const outcome = await runRsync(argv, { cwd: req.root, stdinPaths, ...common });
@@ -73,7 +89,7 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   }
   const results: AttemptResult[] = [];
   if (present.length > 0) {
-    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes });
+    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes, ...rules });
     ctx.onArgv(redactArgv(argv));
     const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: present, ...common });
     results.push({ outcome, failed: failedOf(outcome, present) });

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
-import { buildDeleteFallbackArgv, buildRsyncArgv, redactArgv } from './argv.js';
+import { pathBytes } from '../core/names.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv, deleteFallbackRules, redactArgv } from './argv.js';
 import { runRsync } from './runner.js';
 import type { RsyncOutcome } from './types.js';
 
@@ -45,7 +45,7 @@ export async function splitMissing(root: string, paths: readonly string[]): Prom
   const missing: string[] = [];
   for (let i = 0; i < paths.length; i += STAT_BATCH) {
     const chunk = paths.slice(i, i + STAT_BATCH);
-    const exists = await Promise.all(chunk.map((p) => lstat(join(root, p)).then(() => true, () => false)));
+    const exists = await Promise.all(chunk.map((p) => lstat(pathBytes(root, p)).then(() => true, () => false)));
     chunk.forEach((p, j) => (exists[j] ? present : missing).push(p));
   }
   return { present, missing };
@@ -64,7 +64,7 @@ export async function missingTops(root: string, missing: readonly string[]): Pro
   const exists = async (rel: string): Promise<boolean> => {
     let v = known.get(rel);
     if (v === undefined) {
-      v = rel === '' || (await lstat(join(root, rel)).then(() => true, () => false));
+      v = rel === '' || (await lstat(pathBytes(root, rel)).then(() => true, () => false));
       known.set(rel, v);
     }
     return v;
@@ -102,7 +102,7 @@ export function runFallbackDelete(
   names: readonly string[],
   opts: { signal?: AbortSignal; onArgv?: (argv: readonly string[]) => void } = {},
 ): Promise<RsyncOutcome> {
-  const argv = buildDeleteFallbackArgv({ remote, rsync, parent, names });
+  const argv = buildDeleteFallbackArgv({ remote, rsync, parent });
   opts.onArgv?.(redactArgv(argv));
-  return runRsync(argv, { cwd: root, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return runRsync(argv, { cwd: root, stdinBytes: deleteFallbackRules(parent, names), ...(opts.signal ? { signal: opts.signal } : {}) });
 }

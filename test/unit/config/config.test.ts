@@ -33,7 +33,7 @@ test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
         ],
       },
     ],
-    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined },
+    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, excludes: [] },
     threads: 10,
     failLog: { path: `${state}/replay.jsonl`, intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },
