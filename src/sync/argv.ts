@@ -134,12 +134,22 @@ export function fallbackFromRoot(parent: string): boolean {
   return hasEscapes(parent);
 }
 
-/** The delete fallback's stdin: the named entries and their subtrees, then everything else excluded. */
-export function deleteFallbackRules(parent: string, names: readonly string[]): Buffer {
-  if (!fallbackFromRoot(parent)) return nulRules([...includeRulesFor(names), '- *']);
-  const parts = parent.split('/');
+/**
+ * The delete fallback's stdin: the named entries and their subtrees, then everything else excluded
+ * (so protected from --delete). `retract`: the named entries exist in the source but must go from
+ * the receiver (excluded entries an earlier run may have sent, see excludes.ts): `H` hides each
+ * from the sender and `R` lets the receiver delete it, while `- *` still protects the rest.
+ */
+export function deleteFallbackRules(parent: string, names: readonly string[], mode: 'delete' | 'retract' = 'delete'): Buffer {
+  const fromRoot = fallbackFromRoot(parent);
+  const parts = fromRoot ? parent.split('/') : [];
   const chain = parts.map((_, i) => `+ /${escapeFilterName(parts.slice(0, i + 1).join('/'), false)}/`);
-  const named = names.flatMap((n) => [`+ /${escapeFilterName(`${parent}/${n}`, false)}`, `+ /${escapeFilterName(`${parent}/${n}`, true)}/***`]);
+  const at = (n: string): string => (fromRoot ? `${parent}/${n}` : n);
+  const named = names.flatMap((n) =>
+    mode === 'delete'
+      ? [`+ /${escapeFilterName(at(n), false)}`, `+ /${escapeFilterName(at(n), true)}/***`]
+      : [`H /${escapeFilterName(at(n), false)}`, `R /${escapeFilterName(at(n), false)}`, `R /${escapeFilterName(at(n), true)}/***`],
+  );
   return nulRules([...chain, ...named, '- *']);
 }
 

@@ -5,7 +5,7 @@
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
-import { excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
+import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
 import { runRsync } from './runner.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
@@ -52,19 +52,44 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   // One exclude model (excludes.ts): the real-time filter applies to every route that reaches here.
   const live = rsync.excludes ?? [];
   if (req.full) {
-    return withExcludeRules(await excludedBelow(req.root, [''], live), async (rulesFile) => {
+    const excluded = await excludedBelow(req.root, [''], live);
+    const res = await withExcludeRules(excluded, async (rulesFile) => {
       const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
       ctx.onArgv(redactArgv(argv));
       const outcome = await runRsync(argv, { cwd: req.root, ...common });
       return { outcome, failed: failedOf(outcome, paths) };
     });
+    return retractLate(req, [''], excluded, paths, res, ctx);
   }
   // Excluded paths are done without rsync: never sent, and never deleted on a remote.
   const { kept } = await splitExcluded(req.root, paths, live);
   const ignoreTimes = req.action === 'path';
   const { present, missing } = await splitMissing(req.root, kept);
-  const excluded = req.action === 'tree' ? await excludedBelow(req.root, present, live) : [];
-  return withExcludeRules(excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
+  const trees = req.action === 'tree' ? present : [];
+  const excluded = await excludedBelow(req.root, trees, live);
+  const res = await withExcludeRules(excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
+  return retractLate(req, trees, excluded, trees, res, ctx);
+}
+
+/**
+ * An excluded entry created inside a tree after the walk and before rsync read its directory was
+ * sent without a rule to stop it. Found by walking again once rsync is done: each such entry is
+ * deleted from the receiver again (`retract`), so the remote ends as the source minus the excludes.
+ * Entries the first walk saw are never touched (their remote copies stay). If the retraction
+ * fails, the trees fail with it and are sent again.
+ */
+async function retractLate(req: SyncRequest, trees: readonly string[], before: readonly string[], owners: readonly string[], res: AttemptResult, ctx: AttemptContext): Promise<AttemptResult> {
+  // A run that did not get through sent nothing to retract; its retry walks again.
+  if (res.outcome.class === 'retry' || res.outcome.class === 'fatal') return res;
+  const late = await appearedDuring(req.root, trees, ctx.rsync.excludes ?? [], before);
+  if (late.length === 0) return res;
+  const results: AttemptResult[] = [res];
+  for (const [parent, names] of byParent(late)) {
+    const outcome = await runFallbackDelete(ctx.remote, ctx.rsync, req.root, parent, names, { signal: ctx.signal, onArgv: ctx.onArgv, mode: 'retract' });
+    results.push({ outcome, failed: outcome.class === 'done' ? [] : owners.filter((t) => t === '' || parent === t || parent.startsWith(`${t}/`)) });
+  }
+  const out = combine(results);
+  return { outcome: out.outcome, failed: [...new Set(out.failed)] };
 }
 
 async function send(req: SyncRequest, present: string[], missing: string[], ignoreTimes: boolean, rulesFile: string | undefined, ctx: AttemptContext): Promise<AttemptResult> {

@@ -93,16 +93,19 @@ export function byParent(tops: Iterable<string>): Map<string, string[]> {
   return groups;
 }
 
-/** Runs the filter-form delete for one parent directory. */
+/**
+ * Runs the filter-form delete for one parent directory. `retract`: delete the named entries on the
+ * receiver although they exist in the source (excluded entries a run may have sent; excludes.ts).
+ */
 export function runFallbackDelete(
   remote: RemoteConfig,
   rsync: RsyncSettings,
   root: string,
   parent: string,
   names: readonly string[],
-  opts: { signal?: AbortSignal; onArgv?: (argv: readonly string[]) => void } = {},
+  opts: { signal?: AbortSignal; onArgv?: (argv: readonly string[]) => void; mode?: 'delete' | 'retract' } = {},
 ): Promise<RsyncOutcome> {
   const argv = buildDeleteFallbackArgv({ remote, rsync, parent });
   opts.onArgv?.(redactArgv(argv));
-  return runRsync(argv, { cwd: root, stdinBytes: deleteFallbackRules(parent, names), ...(opts.signal ? { signal: opts.signal } : {}) });
+  return runRsync(argv, { cwd: root, stdinBytes: deleteFallbackRules(parent, names, opts.mode), ...(opts.signal ? { signal: opts.signal } : {}) });
 }

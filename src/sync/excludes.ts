@@ -13,8 +13,9 @@
  *   the receiver's copy from --delete, so an excluded entry present in the source is never deleted
  *   on a remote. The walk does not descend into an excluded directory.
  *
- * This is exact for every regex (no pattern is untranslatable). Its limit: an excluded entry
- * created inside a tree while that tree's rsync runs (after the walk) can be sent by that run.
+ * This is exact for every regex (no pattern is untranslatable). An excluded entry created inside a
+ * tree while that tree's rsync runs (after the walk) can be sent by that run: a second walk after
+ * the run finds such entries and they are deleted from the receiver again (attempt.ts retractLate).
  * Remote-only entries are not in the local walk: a tree or full sync deletes them like any other
  * entry missing in the source, whatever their name (the source is the truth).
  */
@@ -99,3 +100,10 @@ export async function withExcludeRules<T>(paths: readonly string[], fn: (rulesFi
   }
 }
 
+
+/** Excluded entries below `trees` now that the first walk (`before`) did not see. */
+export async function appearedDuring(root: string, trees: readonly string[], excludes: readonly Pattern[], before: readonly string[]): Promise<string[]> {
+  if (excludes.length === 0 || trees.length === 0) return [];
+  const seen = new Set(before);
+  return (await excludedBelow(root, trees, excludes)).filter((p) => !seen.has(p));
+}

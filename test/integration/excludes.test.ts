@@ -7,8 +7,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lane } from '../../src/sync/lane.js';
 import type { Pattern } from '../../src/config/types.js';
 import { Engine } from '../../src/engine.js';
 import type { EngineEvent } from '../../src/events.js';
@@ -186,3 +188,31 @@ test('the pending file and the replay log (--retry-log): excluded records are se
     assert.deepEqual((await log.read()).records, []);
   });
 });
+
+const RACER = fileURLToPath(new URL('../fixtures/sync/rsync-racer.mjs', import.meta.url));
+
+for (const kind of ['tree', 'full'] as const) {
+  test(`an excluded entry created while a ${kind} sync runs (after the walk) is taken off the remote again; earlier excluded copies stay`, async () => {
+    const t = await tempDir('tss-excl-race-');
+    const dst = daemon.modules.backup!;
+    for (const e of await readdir(dst)) await rm(join(dst, e), { recursive: true, force: true });
+    const src = join(t.path, 'src');
+    await put(src, 'd/ok');
+    await put(src, 'd/a.gz', 'source copy');
+    await put(dst, 'd/a.gz', 'remote copy');
+    const bin = join(t.path, 'rsync.mjs');
+    await copyFile(RACER, bin);
+    await writeFile(join(t.path, 'rsync.touch'), 'd/late.gz\nd/sub.svn/x\nd/fine-late\n');
+    const remote = daemonRemote(daemon);
+    const lane = new Lane({ remote, rsync: { commonParams: ['-artz'], timeoutSeconds: 20, binary: bin, maxDelete: undefined, excludes: EXCLUDES }, concurrency: 1, retries: 0, emit: () => {}, debug: false });
+    try {
+      const r = await lane.run(kind === 'full' ? { root: src, action: 'tree', paths: [''], full: true } : { root: src, action: 'tree', paths: ['d'] });
+      assert.ok(r.ok, r.outcome.stderrTail);
+      assert.deepEqual([...(await snapshot(dst)).keys()].sort(), ['d', 'd/a.gz', 'd/fine-late', 'd/ok']);
+      assert.equal(await readFile(join(dst, 'd/a.gz'), 'utf8'), 'remote copy');
+    } finally {
+      await lane.stop('abort');
+      await t.cleanup();
+    }
+  });
+}

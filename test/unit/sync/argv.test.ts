@@ -98,6 +98,13 @@ test('fallback delete: names are bytes on stdin; a non-UTF-8 parent runs from th
   ]));
 });
 
+test('retract rules: hide each named entry from the sender, let the receiver delete it, protect the rest', () => {
+  assert.deepEqual(deleteFallbackRules('d', ['late.gz', 'x*'], 'retract'), Buffer.from('H /late.gz\0R /late.gz\0R /late.gz/***\0H /x\\*\0R /x\\*\0R /x\\*/***\0- *\0'));
+  assert.deepEqual(deleteFallbackRules('caf\udce9', ['y.gz'], 'retract'), Buffer.concat([
+    Buffer.from('+ /caf'), Buffer.from([0xe9]), Buffer.from('/\0H /caf'), Buffer.from([0xe9]), Buffer.from('/y.gz\0R /caf'), Buffer.from([0xe9]), Buffer.from('/y.gz\0R /caf'), Buffer.from([0xe9]), Buffer.from('/y.gz/***\0- *\0'),
+  ]));
+});
+
 test('exclude rules: first in argv, read NUL-separated, then --no-from0 so a user merge file reads by lines', () => {
   const argv = buildRsyncArgv({ remote: daemon, rsync, action: 'tree', deleteMissing: true, ignoreTimes: false, rulesFile: '/tmp/r/excluded' });
   assert.deepEqual(argv.slice(0, 5), ['rsync', '--from0', '--filter=merge /tmp/r/excluded', '--no-from0', '-artuz']);
