@@ -3,6 +3,7 @@
  * Retry, queueing and events live in lane.ts; this file decides how the paths are sent.
  */
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
+import { isExactName } from '../core/names.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
@@ -46,6 +47,7 @@ export function failedOf(outcome: RsyncOutcome, sent: readonly string[]): readon
 }
 
 export async function attempt(req: SyncRequest, paths: readonly string[], ctx: AttemptContext): Promise<AttemptResult> {
+  if (!req.full && !paths.every(isExactName)) return viaExactAncestors(req, paths, ctx);
   const { remote, rsync, signal } = ctx;
   const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
   const common = { signal, ...(remotePath ? { remotePath } : {}) };
@@ -124,6 +126,31 @@ async function send(req: SyncRequest, present: string[], missing: string[], igno
     // The filter run names no paths we sent on stdin: a failure fails its whole group.
     results.push({ outcome, failed: outcome.class === 'done' ? [] : expand(names.map((n) => (parent ? `${parent}/${n}` : n))) });
   }
+  return combine(results);
+}
+
+/**
+ * A name that came through a lossy decoding (U+FFFD for bytes nobody knows any more) cannot be
+ * given to rsync: as a path it names nothing, and the fast delete form would call that "deleted"
+ * and report it landed while the real file was never sent. Such a path is sent as its nearest
+ * exact ancestor directory, as a tree (the root: a full sync), and fails or lands with it.
+ */
+async function viaExactAncestors(req: SyncRequest, paths: readonly string[], ctx: AttemptContext): Promise<AttemptResult> {
+  const exact = paths.filter(isExactName);
+  const owners = new Map<string, string[]>();
+  for (const p of paths) {
+    if (isExactName(p)) continue;
+    let a = p;
+    do a = a.includes('/') ? a.slice(0, a.lastIndexOf('/')) : '';
+    while (a !== '' && !isExactName(a));
+    owners.set(a, [...(owners.get(a) ?? []), p]);
+  }
+  const results: AttemptResult[] = [];
+  if (exact.length > 0) results.push(await attempt({ ...req, paths: exact }, exact, ctx));
+  const trees = [...owners.keys()];
+  const treeReq: SyncRequest = owners.has('') ? { root: req.root, action: 'tree', paths: [''], full: true } : { root: req.root, action: 'tree', paths: trees };
+  const r = await attempt(treeReq, treeReq.paths, ctx);
+  results.push({ outcome: r.outcome, failed: r.failed.flatMap((t) => (t === '' ? paths.filter((p) => !isExactName(p)) : (owners.get(t) ?? []))) });
   return combine(results);
 }
 

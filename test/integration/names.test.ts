@@ -222,3 +222,17 @@ test('command plugin: a non-UTF-8 path reaches the program as its exact bytes (t
     /exit code 123 \(from xargs: the command exited with a code from 1 to 125\)/,
   );
 });
+
+test('a lossy name (U+FFFD) is never reported landed unsent: its nearest exact directory goes as a tree', async () => {
+  const { d, src, dst } = await setup();
+  const lane = laneFor(d);
+  await put(src, `d/${LATIN}`, 'the real bytes\n');
+  await put(src, `top${FF}`, 'root level\n');
+  // What @parcel/watcher reports for these names: their bytes decoded lossily.
+  const r = await lane.run({ root: src, action: 'path', paths: ['d/caf\ufffd.txt'] });
+  assert.ok(r.ok, r.outcome.stderrTail);
+  assert.ok((await snapshotBytes(dst)).has(`d/${LATIN}`), 'the file rsync was asked about by its lossy name is on the remote');
+  const top = await lane.run({ root: src, action: 'path', paths: ['top\ufffd'] });
+  assert.ok(top.ok, top.outcome.stderrTail);
+  await same(src, dst, 'a root-level lossy name: a full sync');
+});
