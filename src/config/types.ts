@@ -63,6 +63,11 @@ export interface RsyncSettings {
   readonly priority?: Priority;
   /** Words started before `binary` (`nice -n 10 ionice -c2 -n7`), resolved by the lane at start. */
   readonly launcher?: readonly string[];
+  /**
+   * The real-time excludes (`Config.excludes`), applied by every rsync run on every route
+   * (src/sync/excludes.ts): one exclude model. @default none
+   */
+  readonly excludes?: readonly Pattern[];
 }
 
 export type HookWhen = 'all' | 'any';

@@ -34,7 +34,7 @@ test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
         ],
       },
     ],
-    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, priority: { nice: 10, ionice: { kind: 'best-effort', level: 7 } } },
+    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, excludes: [], priority: { nice: 10, ionice: { kind: 'best-effort', level: 7 } } },
     threads: 10,
     failLog: { path: `${state}/replay.jsonl`, intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },
