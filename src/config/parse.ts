@@ -78,6 +78,7 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     pidFile: ext.pidFile ?? `${ext.stateDir}/tssersync.pid`,
     logFile: ext.logFile ?? `${ext.stateDir}/tssersync.log`,
     stateDir: ext.stateDir,
+    ...(ext.watcherBackend ? { watcherBackend: ext.watcherBackend } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULTS, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
-import type { HookWhen } from './types.js';
+import type { HookWhen, WatcherBackend } from './types.js';
 import type { XmlElement } from './xml.js';
 
 export interface Extensions {
@@ -20,9 +20,11 @@ export interface Extensions {
   readonly stateDir: string;
   readonly hookWhen: HookWhen | undefined;
   readonly rsyncBinary: string | undefined;
+  /** `<watcher backend="inotify|parcel"/>`; undefined = the platform's default. */
+  readonly watcherBackend: WatcherBackend | undefined;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'watcher'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -44,6 +46,7 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const stateDir = child('stateDir', ['path']);
   const hooks = child('hooks', ['when']);
   const binary = child('rsyncBinary', ['path']);
+  const watcher = child('watcher', ['backend']);
 
   const settleMs = settle ? r.int(settle, 'ms', { min: 0, max: 60_000, what: 'milliseconds' }, DEFAULTS.settleMs) : undefined;
   const maxDelayMs = settle?.attrs['max'] !== undefined ? r.int(settle, 'max', { min: 0, max: 600_000, what: 'milliseconds' }) : undefined;
@@ -69,10 +72,17 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
+    watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
   };
 }
 
 function rsyncBinary(r: Reader, el: XmlElement): string {
   const v = r.required(el, 'path', 'the rsync program');
   return v.includes('/') ? r.resolvePath(v) : v;
+}
+
+function watcherBackend(r: Reader, el: XmlElement): WatcherBackend {
+  const v = r.required(el, 'backend', '"inotify" (Linux) or "parcel" (@parcel/watcher)');
+  if (v !== 'inotify' && v !== 'parcel') r.fail(el, `backend: expected "inotify" (Linux) or "parcel" (@parcel/watcher), got ${JSON.stringify(v)}`);
+  return v;
 }

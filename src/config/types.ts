@@ -172,4 +172,9 @@ export interface Config {
   readonly logFile: string;
   /** Where pending changes are saved on stop and the dirty marker lives. */
   readonly stateDir: string;
+  /** `<tssersync><watcher backend="…"/>`: absent = inotify on Linux, parcel elsewhere. */
+  readonly watcherBackend?: WatcherBackend;
 }
+
+/** The watcher's backend: tssersync's own over Linux inotify, or @parcel/watcher (portable). */
+export type WatcherBackend = 'inotify' | 'parcel';

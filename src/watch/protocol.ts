@@ -1,8 +1,8 @@
 /** Messages between the watcher child process (child.ts) and its parent (watcher.ts), over IPC. */
-import type { EventSwitches } from '../config/types.js';
+import type { EventSwitches, WatcherBackend } from '../config/types.js';
 
 /** Which backend a child runs: our own over the kernel's inotify (Linux), or @parcel/watcher (portable). */
-export type BackendName = 'inotify' | 'parcel';
+export type BackendName = WatcherBackend;
 
 /**
  * What the inotify backend saw, exactly (parcel gives none of this):
