@@ -166,6 +166,7 @@ export class InotifyWatch {
       if (ev.mask & IN_ATTRIB) out.push(rel, 'update', 'attrib', isDir);
     }
     out.flush(this.#sink);
+    this.#reportUnwatched();
   }
 
   /** Events about a watched directory itself (no name). */
