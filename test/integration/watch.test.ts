@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvironmentError } from '../../src/errors.js';
@@ -111,3 +113,20 @@ for (const backend of BACKENDS) {
     }
   });
 }
+
+test('watch: when koffi cannot load, the inotify backend falls back to parcel with a warning and still watches', async () => {
+  const d = await tempDir();
+  try {
+    const hook = fileURLToPath(new URL('../fixtures/watch/no-koffi.mjs', import.meta.url));
+    const script = fileURLToPath(new URL('../fixtures/watch/watch-once.ts', import.meta.url));
+    const r = spawnSync(process.execPath, [...process.execArgv, '--import', hook, script, d.path], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string; backend?: string; seen?: boolean });
+    assert.deepEqual(lines.find((l) => l.type === 'backend')?.backend, 'parcel');
+    const warning = lines.find((l) => l.type === 'watch-error');
+    assert.match(warning?.message ?? '', /inotify backend cannot load .*koffi.*falling back to @parcel\/watcher/);
+    assert.equal(lines.find((l) => l.type === 'probe')?.seen, true, 'a write is still reported');
+  } finally {
+    await d.cleanup();
+  }
+});
