@@ -170,6 +170,7 @@ export class Engine {
       roots,
       excludes: this.config.excludes,
       switches: this.config.events,
+      ...(this.config.watcherBackend ? { backend: this.config.watcherBackend } : {}),
       emit: this.#emit,
       onChanges: (changes) => this.#onChanges(changes),
       onGap: (root, dir, reason) => {
