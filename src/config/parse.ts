@@ -84,6 +84,7 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     logFile: ext.logFile ?? `${ext.stateDir}/tssersync.log`,
     stateDir: ext.stateDir,
     ...(ext.legacyStateDir !== undefined ? { legacyStateDir: ext.legacyStateDir } : {}),
+    ...(ext.watcherBackend ? { watcherBackend: ext.watcherBackend } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULTS, configStateDir, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
-import type { HookWhen } from './types.js';
+import type { HookWhen, WatcherBackend } from './types.js';
 import type { XmlElement } from './xml.js';
 import { DEFAULT_PRIORITY, NO_PRIORITY, parseIoClass, type Priority } from '../sync/priority.js';
 
@@ -25,9 +25,11 @@ export interface Extensions {
   readonly rsyncBinary: string | undefined;
   /** `<priority nice="…" ionice="…"/>`: how rsync children are started. */
   readonly priority: Priority;
+  /** `<watcher backend="inotify|parcel"/>`; undefined = the platform's default. */
+  readonly watcherBackend: WatcherBackend | undefined;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority', 'watcher'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -50,6 +52,7 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const hooks = child('hooks', ['when']);
   const binary = child('rsyncBinary', ['path']);
   const priority = child('priority', ['start', 'nice', 'ionice']);
+  const watcher = child('watcher', ['backend']);
 
   const settleMs = settle ? r.int(settle, 'ms', { min: 0, max: 60_000, what: 'milliseconds' }, DEFAULTS.settleMs) : undefined;
   const maxDelayMs = settle?.attrs['max'] !== undefined ? r.int(settle, 'max', { min: 0, max: 600_000, what: 'milliseconds' }) : undefined;
@@ -79,6 +82,7 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
     priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
+    watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
   };
 }
 
@@ -101,4 +105,10 @@ function readPriority(r: Reader, el: XmlElement): Priority {
 function rsyncBinary(r: Reader, el: XmlElement): string {
   const v = r.required(el, 'path', 'the rsync program');
   return v.includes('/') ? r.resolvePath(v) : v;
+}
+
+function watcherBackend(r: Reader, el: XmlElement): WatcherBackend {
+  const v = r.required(el, 'backend', '"inotify" (Linux) or "parcel" (@parcel/watcher)');
+  if (v !== 'inotify' && v !== 'parcel') r.fail(el, `backend: expected "inotify" (Linux) or "parcel" (@parcel/watcher), got ${JSON.stringify(v)}`);
+  return v;
 }

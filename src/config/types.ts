@@ -187,4 +187,9 @@ export interface Config {
    * `<stateDir>` is not given): what it holds for this config's roots is adopted at start.
    */
   readonly legacyStateDir?: string;
+  /** `<tssersync><watcher backend="…"/>`: absent = inotify on Linux, parcel elsewhere. */
+  readonly watcherBackend?: WatcherBackend;
 }
+
+/** The watcher's backend: tssersync's own over Linux inotify, or @parcel/watcher (portable). */
+export type WatcherBackend = 'inotify' | 'parcel';
