@@ -1,12 +1,12 @@
 /**
  * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock.
  *
- * Path jobs:  rsync <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
+ * Path jobs:  rsync --info=stats1 <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
  *             [--ignore-times] [--timeout=N] [--max-delete=N] [--sockopts=TCP_NODELAY] [--port=N]
  *             [--password-file=F] [-e "ssh …"] ./ DEST
- * Full sync:  rsync <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
+ * Full sync:  rsync --info=stats1 <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
  * Fallback delete (receivers without --delete-missing-args, rsync #910), one per parent directory:
- *             rsync <commonParams> -r --delete --force --include=/NAME --include=/NAME/*** … --exclude=*
+ *             rsync --info=stats1 <commonParams> -r --delete --force --include=/NAME --include=/NAME/*** … --exclude=*
  *             <connection> ./PARENT/ DEST/PARENT/
  */
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
@@ -72,9 +72,16 @@ function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
   return out;
 }
 
+/**
+ * `--info=stats1`: rsync's closing "sent N bytes received M bytes" line, read for bytes sent
+ * (runner.ts). It goes before commonParams so a user's own `--info=stats0` or `-q` still wins;
+ * a user's `-v` prints the same line and changes nothing.
+ */
+export const STATS_OPTION = '--info=stats1';
+
 export function buildRsyncArgv(input: ArgvInput): string[] {
   const { remote, rsync } = input;
-  const argv = [rsync.binary, ...rsync.commonParams];
+  const argv = [rsync.binary, STATS_OPTION, ...rsync.commonParams];
   if (input.full) {
     argv.push('-r', '--delete', '--force');
     for (const glob of input.excludes ?? []) argv.push(`--exclude=${glob}`);
@@ -121,6 +128,7 @@ export function buildDeleteFallbackArgv(input: FallbackDeleteInput): string[] {
   const sub = parent === '' ? '' : `${parent}/`;
   return [
     rsync.binary,
+    STATS_OPTION,
     ...rsync.commonParams,
     '-r',
     '--delete',

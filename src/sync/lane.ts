@@ -142,6 +142,10 @@ export class Lane {
             },
           }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: remaining }));
           last = res.outcome;
+          const sent = res.outcome.bytesSent;
+          if (sent !== undefined && sent > 0) {
+            emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
+          }
           if (res.failed.length === 0) return;
           remaining = res.failed;
           const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
+import { bytesSentFromStdout } from './stats.js';
 import type { RsyncOutcome } from './types.js';
 
 export interface RunOptions {
@@ -31,6 +32,8 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
   return new Promise((resolve) => {
     const [bin, ...args] = argv;
     let stderr = '';
+    // Only the end matters (the stats line); a user's -v lists every file before it.
+    let stdout = '';
     let overflow = false;
     let spawnError: string | undefined;
     let settled = false;
@@ -53,6 +56,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
         durationMs: Math.round(performance.now() - started),
         failedPaths,
         spawnError,
+        bytesSent: bytesSentFromStdout(stdout),
       });
     };
     if (bin === undefined) {
@@ -68,7 +72,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     const child = spawn(bin, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: [opts.stdinPaths ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      stdio: [opts.stdinPaths ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       shell: false,
     });
     let killTimer: NodeJS.Timeout | undefined;
@@ -78,6 +82,10 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       killTimer.unref();
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      stdout = (stdout + chunk).slice(-TAIL_BYTES);
+    });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       stderr += chunk;

@@ -18,38 +18,38 @@ test('destination: daemon module and ssh path, always ending in /', () => {
 
 test('path job to a daemon: files-from on stdin, fast delete, ignore-times', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: true, ignoreTimes: true }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--ignore-times', ...tail,
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--ignore-times', ...tail,
   ]);
 });
 
 test('path job without the fast delete or ignore-times', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', ...tail,
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', ...tail,
   ]);
 });
 
 test('tree job: recursive with --delete inside the listed dirs; --force only once', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'tree', deleteMissing: true, ignoreTimes: false }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '-r', '--delete', '--force', '--delete-missing-args', ...tail,
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '-r', '--delete', '--force', '--delete-missing-args', ...tail,
   ]);
 });
 
 test('timeout, max-delete and binary come from the settings', () => {
   const s: RsyncSettings = { commonParams: ['-a', '-z'], timeoutSeconds: 100, binary: '/opt/rsync', maxDelete: 50 };
   assert.deepEqual(buildRsyncArgv({ remote: { ...daemon, port: undefined, passwordFile: undefined, user: undefined }, rsync: s, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    '/opt/rsync', '-a', '-z', '-R', '--files-from=-', '--from0', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
+    '/opt/rsync', '--info=stats1', '-a', '-z', '-R', '--files-from=-', '--from0', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
   ]);
 });
 
 test('full sync: whole root, --delete, crontab excludes, no files-from', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'tree', full: true, excludes: ['*.php', 'info/*'], deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '-artuz', '-r', '--delete', '--force', '--exclude=*.php', '--exclude=info/*', ...tail,
+    'rsync', '--info=stats1', '-artuz', '-r', '--delete', '--force', '--exclude=*.php', '--exclude=info/*', ...tail,
   ]);
 });
 
 test('ssh: -e with port, BatchMode and the options as one word list; no daemon options', () => {
   assert.deepEqual(buildRsyncArgv({ remote: ssh, rsync, action: 'path', deleteMissing: false, ignoreTimes: true }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--ignore-times',
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--ignore-times',
     '-e', 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no', './', 'root@10.0.0.2:/srv/www/',
   ]);
   assert.equal(sshCommand({ ...ssh, port: undefined, sshOptions: [] }), 'ssh -o BatchMode=yes');
@@ -73,7 +73,7 @@ test('filter escaping: wildcards and backslashes only where rsync reads them', (
 
 test('fallback delete: per parent, named entries and their subtrees, everything else excluded', () => {
   assert.deepEqual(buildDeleteFallbackArgv({ remote: daemon, rsync, parent: 'a/b', names: ['gone', '-dash'] }), [
-    'rsync', '-artuz', '-r', '--delete', '--force', '--include=/gone', '--include=/gone/***', '--include=/-dash', '--include=/-dash/***', '--exclude=*',
+    'rsync', '--info=stats1', '-artuz', '-r', '--delete', '--force', '--include=/gone', '--include=/gone/***', '--include=/-dash', '--include=/-dash/***', '--exclude=*',
     '--sockopts=TCP_NODELAY', '--port=8873', '--password-file=/etc/rsync.pas', './a/b/', 'tsuser@127.0.0.1::backup/a/b/',
   ]);
   const root = buildDeleteFallbackArgv({ remote: ssh, rsync, parent: '', names: ['x'] });
