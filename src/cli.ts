@@ -14,6 +14,9 @@ import { Engine } from './engine.js';
 import { createLogger, type Logger } from './log.js';
 import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
 import { showFullSyncProgress } from './progress.js';
+import type { Emit } from './events.js';
+import { StatusService } from './status/service.js';
+import { runStatus } from './status/command.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,6 +48,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const args = parseCli(argv);
   if (args === 'help') return (console.log(HELP), ExitCode.ok);
   if (args === 'version') return (console.log(version()), ExitCode.ok);
+
+  if (args.command === 'status') return runStatus(await load(args), args.json);
 
   if (args.check) {
     const config = await load(args);
@@ -79,11 +84,21 @@ async function main(argv: readonly string[]): Promise<number> {
 async function runForeground(args: Args, first: Config): Promise<number> {
   const toTerminal = !args.daemonChild;
   let logger: Logger = createLogger({ console: toTerminal, file: args.daemonChild || args.daemon || args.logFile ? first.logFile : undefined, debug: first.debug });
+  // The one stream: the logger and the status model are both sinks of it (-m runs serve no status).
+  const status: StatusService | undefined = args.plugin ? undefined : new StatusService(first, (e) => emit(e));
+  const emit: Emit = (e) => {
+    logger.emit(e);
+    status?.see(e);
+  };
   const makeEngine = (config: Config, fullSync: boolean) =>
-    new Engine(config, { emit: logger.emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
+    new Engine(config, { emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
   let config = first;
   let engine = makeEngine(config, args.fullSync);
+  status?.attach(engine, config);
   await engine.start();
+  await status?.listen().catch((err: unknown) => {
+    emit({ type: 'info', level: 'warn', message: `status is not served: ${err instanceof Error ? err.message : String(err)}` });
+  });
   const writesPid = args.daemonChild || args.daemon || args.pidFile !== undefined;
   if (writesPid) await writePidFile(config.pidFile);
   if (args.daemonChild) notifyParentReady();
@@ -96,6 +111,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
       serially(async () => {
         await engine.stop(signal);
         if (writesPid) await removePidFile(config.pidFile);
+        await status?.close();
         logger.emit({ type: 'info', level: 'info', message: 'stopped' });
         await logger.close();
         resolve(ExitCode.ok);
@@ -115,6 +131,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         await engine.stop('reload');
         config = next;
         engine = makeEngine(config, false);
+        status?.attach(engine, config);
         await engine.start();
       }),
     );

@@ -78,6 +78,8 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     pidFile: ext.pidFile ?? `${ext.stateDir}/tssersync.pid`,
     logFile: ext.logFile ?? `${ext.stateDir}/tssersync.log`,
     stateDir: ext.stateDir,
+    status: ext.status,
+    ...(ext.metrics ? { metrics: ext.metrics } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULTS, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
-import type { HookWhen } from './types.js';
+import type { HookWhen, MetricsSettings, StatusSettings } from './types.js';
 import type { XmlElement } from './xml.js';
 
 export interface Extensions {
@@ -20,9 +20,11 @@ export interface Extensions {
   readonly stateDir: string;
   readonly hookWhen: HookWhen | undefined;
   readonly rsyncBinary: string | undefined;
+  readonly status: StatusSettings;
+  readonly metrics: MetricsSettings | undefined;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'status', 'metrics'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -44,6 +46,8 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const stateDir = child('stateDir', ['path']);
   const hooks = child('hooks', ['when']);
   const binary = child('rsyncBinary', ['path']);
+  const status = child('status', ['group', 'lag', 'replayAge']);
+  const metrics = child('metrics', ['listen', 'public']);
 
   const settleMs = settle ? r.int(settle, 'ms', { min: 0, max: 60_000, what: 'milliseconds' }, DEFAULTS.settleMs) : undefined;
   const maxDelayMs = settle?.attrs['max'] !== undefined ? r.int(settle, 'max', { min: 0, max: 600_000, what: 'milliseconds' }) : undefined;
@@ -69,7 +73,42 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
+    status: {
+      group: status ? statusGroup(r, status) : undefined,
+      lagSeconds: status ? r.int(status, 'lag', { min: 1, what: 'seconds' }, DEFAULTS.statusLagSeconds) : DEFAULTS.statusLagSeconds,
+      replayAgeSeconds: status ? r.int(status, 'replayAge', { min: 1, what: 'seconds' }, DEFAULTS.replayAgeSeconds) : DEFAULTS.replayAgeSeconds,
+    },
+    metrics: metrics ? metricsListen(r, metrics) : undefined,
   };
+}
+
+function statusGroup(r: Reader, el: XmlElement): string | undefined {
+  const g = r.optional(el, 'group');
+  if (g === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*\$?$|^\d+$/.test(g)) r.fail(el, `group: expected a group name or number, got ${JSON.stringify(g)}`);
+  return g;
+}
+
+/**
+ * `listen="HOST:PORT"` (`[::1]:PORT` for IPv6). Metrics say which paths fail and how much is
+ * sent: anything but loopback needs `public="true"`, so it is never exposed by a typo.
+ */
+function metricsListen(r: Reader, el: XmlElement): MetricsSettings {
+  const v = r.required(el, 'listen', 'HOST:PORT, e.g. 127.0.0.1:9743');
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) return r.fail(el, `listen: expected HOST:PORT (e.g. 127.0.0.1:9743, [::1]:9743), got ${JSON.stringify(v)}`);
+  const host = (m[1] ?? m[2])!;
+  const publicFlag = el.attrs['public'];
+  if (publicFlag !== undefined && publicFlag !== 'true' && publicFlag !== 'false') r.fail(el, `public: expected "true" or "false", got ${JSON.stringify(publicFlag)}`);
+  if (!isLoopback(host) && publicFlag !== 'true') {
+    r.fail(el, `listen: ${host} is not a loopback address; metrics would be reachable from the network: add public="true" if that is intended (and firewall it), or listen on 127.0.0.1`);
+  }
+  return { host, port };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
 }
 
 function rsyncBinary(r: Reader, el: XmlElement): string {

@@ -172,4 +172,22 @@ export interface Config {
   readonly logFile: string;
   /** Where pending changes are saved on stop and the dirty marker lives. */
   readonly stateDir: string;
+  /** `<tssersync><status …/>`: who may read the status socket, and when a remote counts as behind. */
+  readonly status?: StatusSettings;
+  /** `<tssersync><metrics listen="…"/>`: Prometheus metrics, off when absent. */
+  readonly metrics?: MetricsSettings;
+}
+
+export interface StatusSettings {
+  /** Group (name or number) allowed to read the status socket; absent = owner only (0600). */
+  readonly group: string | undefined;
+  /** A remote this far behind is degraded (status exit 1, `lag-high` alert). @default 60 */
+  readonly lagSeconds: number;
+  /** Replay records older than this raise the `replay-old` alert. @default 600 */
+  readonly replayAgeSeconds: number;
+}
+
+export interface MetricsSettings {
+  readonly host: string;
+  readonly port: number;
 }

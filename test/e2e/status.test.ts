@@ -1,0 +1,121 @@
+/**
+ * Issue 10: `tssersync status` and the metrics, end to end — the built CLI as a subprocess, a real
+ * rsync daemon that goes down and comes back. Asserts on the daemon's answer (exit code, JSON) and
+ * on the destination's bytes, waiting for conditions.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
+import { runCli, startCli, writeXml, type XmlOptions } from '../support/cli.js';
+import { tempDir, waitFor } from '../support/tree.js';
+import type { StatusReport } from '../../src/status/report.js';
+
+let daemon: RsyncDaemon;
+let work: { path: string; cleanup: () => Promise<void> };
+const running: Array<ReturnType<typeof startCli>> = [];
+
+before(async () => {
+  daemon = await startRsyncDaemon({ modules: ['st', 'prog'] });
+  work = await tempDir('tss-status-');
+});
+after(async () => {
+  for (const r of running) r.child.kill('SIGKILL');
+  await daemon.stop();
+  await work.cleanup();
+});
+
+async function setup(name: string, extra: Partial<XmlOptions> = {}) {
+  const src = join(work.path, name, 'src');
+  const state = join(work.path, name, 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const conf = await writeXml(join(work.path, name, 'confxml.xml'), { src, state, daemon, module: name, tssersync: '\n    <retry count="1"/>', ...extra });
+  return { src, state, conf, dst: daemon.modules[name]! };
+}
+
+async function status(conf: string): Promise<{ code: number | null; report: StatusReport | undefined; stdout: string; stderr: string }> {
+  const r = await runCli(['status', '-o', conf, '--json']);
+  let report: StatusReport | undefined;
+  try {
+    const parsed = JSON.parse(r.stdout) as StatusReport;
+    if (parsed.channels) report = parsed;
+  } catch {
+    // not running: no report
+  }
+  return { ...r, report };
+}
+
+async function live(src: string, dst: string): Promise<void> {
+  let n = 0;
+  await waitFor(async () => {
+    if (existsSync(join(dst, '.probe'))) return true;
+    if (n++ % 10 === 0) await writeFile(join(src, '.probe'), 'probe');
+    return false;
+  }, 20000, 'the first file to replicate');
+}
+
+test('status: not running (exit 3), idle and current (exit 0, lag 0), remote down (failing with its cause, lag grows, exit 1), back (lag 0, exit 0)', async () => {
+  const { src, state, conf, dst } = await setup('st');
+  const none = await status(conf);
+  assert.equal(none.code, 3, `no daemon: exit 3\n${none.stderr}`);
+  assert.match(none.stderr, /not running/);
+
+  const run = startCli(['--foreground', '-o', conf]);
+  running.push(run);
+  await live(src, dst);
+
+  const idle = await waitFor(async () => {
+    const s = await status(conf);
+    return s.code === 0 && s.report?.channels[0]?.state === 'live' ? s : undefined;
+  }, 15000, 'status current');
+  const ch = idle.report!.channels[0]!;
+  assert.equal(ch.lagSeconds, 0);
+  assert.equal(ch.remote, 'tsuser@127.0.0.1::st');
+  assert.ok(ch.jobsOk >= 1);
+  assert.ok(ch.bytesSent > 0, 'bytes sent from rsync stats');
+  assert.equal((await stat(join(state, 'status.sock'))).mode & 0o777, 0o600, 'owner only');
+  const table = await runCli(['status', '-o', conf]);
+  assert.equal(table.code, 0);
+  assert.match(table.stdout, /ROOT\s+REMOTE\s+STATE\s+LAG/);
+  assert.match(table.stdout, /all remotes current/);
+
+  await daemon.kill();
+  for (let i = 0; i < 5; i++) await writeFile(join(src, `down-${i}.txt`), `down ${i}`);
+  const down = await waitFor(async () => {
+    const s = await status(conf);
+    return s.code === 1 && s.report?.channels[0]?.state === 'failing' ? s : undefined;
+  }, 30000, 'status failing');
+  const failing = down.report!.channels[0]!;
+  assert.match(failing.reason ?? '', /exit code|socket|connection/i, `the cause: ${failing.reason}`);
+  assert.ok(failing.since !== null && failing.since <= Date.now());
+  assert.equal(down.report!.remotes[0]!.up, false);
+  assert.ok(down.report!.problems.some((p) => p.kind === 'remote-failing'));
+  const lag1 = failing.lagSeconds;
+  const later = await waitFor(async () => {
+    const s = await status(conf);
+    const lag = s.report?.channels[0]?.lagSeconds ?? 0;
+    return lag >= lag1 + 1.5 ? s : undefined;
+  }, 15000, 'lag to grow');
+  assert.equal(later.code, 1);
+  assert.ok(later.report!.channels[0]!.replayRecords + later.report!.channels[0]!.pending + later.report!.channels[0]!.inFlight > 0);
+
+  await daemon.restart();
+  await writeFile(join(src, 'back.txt'), 'back');
+  const t0 = Date.now();
+  const back = await waitFor(async () => {
+    const s = await status(conf);
+    return s.code === 0 && s.report?.channels[0]?.lagSeconds === 0 ? s : undefined;
+  }, 40000, 'status current again, lag 0');
+  assert.equal(back.report!.channels[0]!.lagSeconds, 0);
+  assert.equal(back.report!.channels[0]!.state, 'live');
+  assert.ok(Date.now() - t0 < 40000);
+  for (let i = 0; i < 5; i++) assert.equal(await readFile(join(dst, `down-${i}.txt`), 'utf8'), `down ${i}`);
+
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0);
+  assert.ok(!existsSync(join(state, 'status.sock')), 'the socket is removed at stop');
+  assert.equal((await status(conf)).code, 3);
+});
