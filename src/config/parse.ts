@@ -78,7 +78,7 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     pidFile: ext.pidFile ?? `${ext.stateDir}/tssersync.pid`,
     logFile: ext.logFile ?? `${ext.stateDir}/tssersync.log`,
     stateDir: ext.stateDir,
-    status: ext.status,
+    ...(ext.status ? { status: ext.status } : {}),
     ...(ext.metrics ? { metrics: ext.metrics } : {}),
   };
 }

@@ -20,7 +20,7 @@ export interface Extensions {
   readonly stateDir: string;
   readonly hookWhen: HookWhen | undefined;
   readonly rsyncBinary: string | undefined;
-  readonly status: StatusSettings;
+  readonly status: StatusSettings | undefined;
   readonly metrics: MetricsSettings | undefined;
 }
 
@@ -73,11 +73,13 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
-    status: {
-      group: status ? statusGroup(r, status) : undefined,
-      lagSeconds: status ? r.int(status, 'lag', { min: 1, what: 'seconds' }, DEFAULTS.statusLagSeconds) : DEFAULTS.statusLagSeconds,
-      replayAgeSeconds: status ? r.int(status, 'replayAge', { min: 1, what: 'seconds' }, DEFAULTS.replayAgeSeconds) : DEFAULTS.replayAgeSeconds,
-    },
+    status: status
+      ? {
+          group: statusGroup(r, status),
+          lagSeconds: r.int(status, 'lag', { min: 1, what: 'seconds' }, DEFAULTS.statusLagSeconds),
+          replayAgeSeconds: r.int(status, 'replayAge', { min: 1, what: 'seconds' }, DEFAULTS.replayAgeSeconds),
+        }
+      : undefined,
     metrics: metrics ? metricsListen(r, metrics) : undefined,
   };
 }
