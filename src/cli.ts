@@ -17,6 +17,7 @@ import { showFullSyncProgress } from './progress.js';
 import type { Emit } from './events.js';
 import { StatusService } from './status/service.js';
 import { runStatus } from './status/command.js';
+import { MetricsServer } from './metrics/server.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -99,6 +100,22 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   await status?.listen().catch((err: unknown) => {
     emit({ type: 'info', level: 'warn', message: `status is not served: ${err instanceof Error ? err.message : String(err)}` });
   });
+  let metrics: MetricsServer | undefined;
+  const serveMetrics = async (c: Config) => {
+    if (!status || (metrics && c.metrics && metrics.settings.host === c.metrics.host && metrics.settings.port === c.metrics.port)) return;
+    await metrics?.close();
+    metrics = undefined;
+    if (!c.metrics) return;
+    const m = new MetricsServer(c.metrics, () => status.report());
+    try {
+      await m.listen();
+      metrics = m;
+      emit({ type: 'info', level: 'info', message: `metrics on ${m.address}/metrics, health on ${m.address}/healthz` });
+    } catch (err) {
+      emit({ type: 'info', level: 'error', message: `metrics are not served: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  };
+  await serveMetrics(config);
   const writesPid = args.daemonChild || args.daemon || args.pidFile !== undefined;
   if (writesPid) await writePidFile(config.pidFile);
   if (args.daemonChild) notifyParentReady();
@@ -112,6 +129,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         await engine.stop(signal);
         if (writesPid) await removePidFile(config.pidFile);
         await status?.close();
+        await metrics?.close();
         logger.emit({ type: 'info', level: 'info', message: 'stopped' });
         await logger.close();
         resolve(ExitCode.ok);
@@ -133,6 +151,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         engine = makeEngine(config, false);
         status?.attach(engine, config);
         await engine.start();
+        await serveMetrics(config);
       }),
     );
   });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { runCli, startCli, writeXml, type XmlOptions } from '../support/cli.js';
 import { tempDir, waitFor } from '../support/tree.js';
+import { freePort } from '../support/net.js';
 import type { StatusReport } from '../../src/status/report.js';
 
 let daemon: RsyncDaemon;
@@ -48,6 +49,22 @@ async function status(conf: string): Promise<{ code: number | null; report: Stat
   return { ...r, report };
 }
 
+/** One sample of a metric, by its labels (`{}` for none). */
+async function metric(port: number, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+async function healthz(port: number): Promise<number> {
+  return (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+}
+
 async function live(src: string, dst: string): Promise<void> {
   let n = 0;
   await waitFor(async () => {
@@ -57,8 +74,11 @@ async function live(src: string, dst: string): Promise<void> {
   }, 20000, 'the first file to replicate');
 }
 
-test('status: not running (exit 3), idle and current (exit 0, lag 0), remote down (failing with its cause, lag grows, exit 1), back (lag 0, exit 0)', async () => {
-  const { src, state, conf, dst } = await setup('st');
+test('status and /metrics: not running (exit 3), idle (lag 0, exit 0), remote down (failing with its cause, lag grows, remote_up 0, exit 1, 503), back (lag 0, exit 0, 200)', async () => {
+  const port = await freePort();
+  const { src, state, conf, dst } = await setup('st', { tssersync: `\n    <retry count="1"/>\n    <metrics listen="127.0.0.1:${port}"/>` });
+  const R = { remote: 'tsuser@127.0.0.1::st' };
+  const RR = { root: src, ...R };
   const none = await status(conf);
   assert.equal(none.code, 3, `no daemon: exit 3\n${none.stderr}`);
   assert.match(none.stderr, /not running/);
@@ -81,6 +101,16 @@ test('status: not running (exit 3), idle and current (exit 0, lag 0), remote dow
   assert.equal(table.code, 0);
   assert.match(table.stdout, /ROOT\s+REMOTE\s+STATE\s+LAG/);
   assert.match(table.stdout, /all remotes current/);
+  assert.equal(await metric(port, 'tssersync_lag_seconds', RR), 0);
+  assert.equal(await metric(port, 'tssersync_remote_up', R), 1);
+  assert.equal(await metric(port, 'tssersync_pending_paths', RR), 0);
+  assert.ok((await metric(port, 'tssersync_jobs_total', { ...R, result: 'ok' }))! >= 1);
+  assert.ok((await metric(port, 'tssersync_bytes_sent_total', R))! > 0);
+  assert.equal(await metric(port, 'tssersync_root_halted', { root: src }), 0);
+  assert.equal(await metric(port, 'tssersync_watcher_restarts_total', { root: src }), 0);
+  assert.ok((await metric(port, 'tssersync_inotify_watches'))! >= 1);
+  assert.ok((await metric(port, 'process_resident_memory_bytes'))! > 0, 'default process metrics');
+  assert.equal(await healthz(port), 200);
 
   await daemon.kill();
   for (let i = 0; i < 5; i++) await writeFile(join(src, `down-${i}.txt`), `down ${i}`);
@@ -101,6 +131,10 @@ test('status: not running (exit 3), idle and current (exit 0, lag 0), remote dow
   }, 15000, 'lag to grow');
   assert.equal(later.code, 1);
   assert.ok(later.report!.channels[0]!.replayRecords + later.report!.channels[0]!.pending + later.report!.channels[0]!.inFlight > 0);
+  assert.equal(await metric(port, 'tssersync_remote_up', R), 0);
+  assert.ok((await metric(port, 'tssersync_lag_seconds', RR))! > 1);
+  assert.ok((await metric(port, 'tssersync_jobs_total', { ...R, result: 'failed' }))! >= 1);
+  assert.equal(await healthz(port), 503);
 
   await daemon.restart();
   await writeFile(join(src, 'back.txt'), 'back');
@@ -113,6 +147,10 @@ test('status: not running (exit 3), idle and current (exit 0, lag 0), remote dow
   assert.equal(back.report!.channels[0]!.state, 'live');
   assert.ok(Date.now() - t0 < 40000);
   for (let i = 0; i < 5; i++) assert.equal(await readFile(join(dst, `down-${i}.txt`), 'utf8'), `down ${i}`);
+  assert.equal(await metric(port, 'tssersync_remote_up', R), 1);
+  assert.equal(await metric(port, 'tssersync_lag_seconds', RR), 0);
+  assert.equal(await metric(port, 'tssersync_replay_records', R), 0);
+  assert.equal(await healthz(port), 200);
 
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
