@@ -18,6 +18,7 @@ import type { Emit } from './events.js';
 import { StatusService } from './status/service.js';
 import { runStatus } from './status/command.js';
 import { MetricsServer } from './metrics/server.js';
+import { AlertHooks } from './hooks/alerts.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -66,9 +67,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const engine = new Engine(config, { emit: logger.emit });
     const result = await engine.replayNow({ operator: true });
     console.log(formatReplayReport({ replayed: [...result.replayed], left: [...result.left] }));
+    const alerts = await new AlertHooks(config, { emit: logger.emit }).replayNow();
+    if (alerts.replayed + alerts.left > 0) console.log(`alerts: ${alerts.replayed} replayed, ${alerts.left} still failing`);
     if (result.corrupt > 0) console.log(`${result.corrupt} corrupt line(s) were skipped and moved to ${engine.replayLog.path}.corrupt`);
     await logger.close();
-    return result.left.length > 0 ? ExitCode.failure : ExitCode.ok;
+    return result.left.length > 0 || alerts.left > 0 ? ExitCode.failure : ExitCode.ok;
   }
 
   const config = await load(args);
@@ -87,10 +90,18 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   let logger: Logger = createLogger({ console: toTerminal, file: args.daemonChild || args.daemon || args.logFile ? first.logFile : undefined, debug: first.debug });
   // The one stream: the logger and the status model are both sinks of it (-m runs serve no status).
   const status: StatusService | undefined = args.plugin ? undefined : new StatusService(first, (e) => emit(e));
+  let alerts: AlertHooks | undefined;
   const emit: Emit = (e) => {
     logger.emit(e);
     status?.see(e);
+    alerts?.see(e);
   };
+  const startAlerts = async (c: Config) => {
+    await alerts?.close();
+    alerts = status ? new AlertHooks(c, { emit }) : undefined;
+    if (alerts?.enabled) void alerts.replayNow().catch(() => {});
+  };
+  await startAlerts(first);
   const makeEngine = (config: Config, fullSync: boolean) =>
     new Engine(config, { emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
   let config = first;
@@ -130,6 +141,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         if (writesPid) await removePidFile(config.pidFile);
         await status?.close();
         await metrics?.close();
+        await alerts?.close();
         logger.emit({ type: 'info', level: 'info', message: 'stopped' });
         await logger.close();
         resolve(ExitCode.ok);
@@ -152,6 +164,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         status?.attach(engine, config);
         await engine.start();
         await serveMetrics(config);
+        await startAlerts(config);
       }),
     );
   });

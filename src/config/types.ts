@@ -62,8 +62,16 @@ export interface RsyncSettings {
 
 export type HookWhen = 'all' | 'any';
 
+/**
+ * What a plugin receives: landed `batches` (Sersync's behaviour), health `alerts`
+ * (src/hooks/alerts.ts), or `both`. @default "batches"
+ */
+export type HookEvents = 'batches' | 'alerts' | 'both';
+
 export interface CommandPluginConfig {
   readonly kind: 'command';
+  /** `<param events>`: alerts run `prefix EVENT SUBJECT MESSAGE` (never a shell). @default "batches" */
+  readonly events?: HookEvents;
   readonly prefix: readonly string[];
   readonly suffix: readonly string[];
   readonly ignoreError: boolean;
@@ -86,6 +94,8 @@ export interface SocketPluginConfig {
 
 export interface HttpPluginConfig {
   readonly kind: 'http';
+  /** `<webhook events>`: alerts are POSTed as JSON to the same URL. @default "batches" */
+  readonly events?: HookEvents;
   readonly watch: string | undefined;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;

@@ -38,3 +38,15 @@ test('a non-loopback metrics address needs public="true"; bad values are located
   fails('<status group="a b"/>', /group: expected a group name or number/);
   fails('<status grup="x"/>', /unknown attribute grup/);
 });
+
+const withPlugin = (block: string) =>
+  ['<head version="2.5">', '<sersync><localpath watch="/srv/www"><remote ip="10.0.0.2" name="www"/></localpath>', '<plugin start="true" name="command"/><plugin start="true" name="http"/></sersync>', block, '<plugin name="http"><webhook url="http://127.0.0.1:1/x" events="alerts"/></plugin>', '</head>'].join('\n');
+
+test('events="batches|alerts|both" on <webhook> and the command <param>; a shell prefix cannot take alerts', () => {
+  const c = parseConfig(withPlugin('<plugin name="command"><param prefix="/usr/local/bin/page" suffix="" events="both"/></plugin>'), 'confxml.xml');
+  assert.deepEqual(c.plugins.map((p) => [p.kind, 'events' in p ? p.events : undefined]), [['command', 'both'], ['http', 'alerts']]);
+  const stock = parseConfig(withPlugin('<plugin name="command"><param prefix="/bin/sh" suffix="" ignoreError="true"/></plugin>'), 'confxml.xml');
+  assert.equal((stock.plugins[0] as { events?: string }).events, undefined, 'default: batches, as Sersync');
+  assert.throws(() => parseConfig(withPlugin('<plugin name="command"><param prefix="/bin/sh" events="alerts"/></plugin>'), 'confxml.xml'), /confxml\.xml:4:\d+ <param>: events="alerts": prefix runs a shell \(\/bin\/sh\)/);
+  assert.throws(() => parseConfig(withPlugin('<plugin name="command"><param prefix="/x" events="all"/></plugin>'), 'confxml.xml'), /events: expected "batches"/);
+});
