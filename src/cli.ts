@@ -19,6 +19,7 @@ import { StatusService } from './status/service.js';
 import { runStatus } from './status/command.js';
 import { MetricsServer } from './metrics/server.js';
 import { AlertHooks } from './hooks/alerts.js';
+import { runDoctor } from './doctor/index.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -52,6 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args === 'version') return (console.log(version()), ExitCode.ok);
 
   if (args.command === 'status') return runStatus(await load(args), args.json);
+  if (args.command === 'doctor') return runDoctor(args.config, args.threads !== undefined ? { threads: args.threads } : {});
 
   if (args.check) {
     const config = await load(args);
