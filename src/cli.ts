@@ -13,7 +13,7 @@ import { formatReplayReport } from './replay/replayer.js';
 import { Engine } from './engine.js';
 import { createLogger, type Logger } from './log.js';
 import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
-import { showFullSyncProgress } from './progress.js';
+import { showFullSyncProgress, logProgress, SourceCounter } from './progress.js';
 import type { Emit } from './events.js';
 import { StatusService } from './status/service.js';
 import { runStatus } from './status/command.js';
@@ -93,10 +93,12 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   // The one stream: the logger and the status model are both sinks of it (-m runs serve no status).
   const status: StatusService | undefined = args.plugin ? undefined : new StatusService(first, (e) => emit(e));
   let alerts: AlertHooks | undefined;
+  const counter = status ? new SourceCounter((e) => emit(e)) : undefined;
   const emit: Emit = (e) => {
     logger.emit(e);
     status?.see(e);
     alerts?.see(e);
+    counter?.see(e);
   };
   const startAlerts = async (c: Config) => {
     await alerts?.close();
@@ -132,7 +134,9 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   const writesPid = args.daemonChild || args.daemon || args.pidFile !== undefined;
   if (writesPid) await writePidFile(config.pidFile);
   if (args.daemonChild) notifyParentReady();
-  if (args.fullSync && process.stderr.isTTY && !args.daemonChild) void showFullSyncProgress(engine);
+  const onTerminal = process.stderr.isTTY && !args.daemonChild;
+  if (status && args.fullSync && onTerminal) void showFullSyncProgress(engine, () => status.report());
+  const stopProgressLog = status && !onTerminal ? logProgress(() => status.report(), emit) : undefined;
 
   let busy = Promise.resolve();
   const serially = (fn: () => Promise<void>) => (busy = busy.then(fn, fn));
@@ -141,6 +145,8 @@ async function runForeground(args: Args, first: Config): Promise<number> {
       serially(async () => {
         await engine.stop(signal);
         if (writesPid) await removePidFile(config.pidFile);
+        stopProgressLog?.();
+        counter?.close();
         await status?.close();
         await metrics?.close();
         await alerts?.close();

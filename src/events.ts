@@ -40,10 +40,15 @@ export type EngineEvent =
    */
   | { type: 'inotify'; level: Level; message: string; directories: Readonly<Record<string, number>>; maxUserWatches: number | null; maxUserInstances: number | null }
   /**
-   * A full sync's progress (-r, crontab, reconcile of a root): files and bytes done out of the
-   * local count of the source (the count may still be running: `counting`).
+   * A full sync's progress as rsync reports it (`--info=progress2`, throttled): entries it has
+   * checked (files, directories, links; its `to-chk` count) and bytes it has sent so far.
    */
-  | { type: 'progress'; level: Level; message: string; root: string; remote: string; files: number; filesTotal: number | null; bytes: number; bytesTotal: number | null; counting: boolean }
+  | { type: 'progress'; level: Level; message: string; root: string; remote: string; files: number; bytes: number }
+  /**
+   * A local count of a root's entries (the root included, as rsync counts it) and file bytes, made
+   * alongside a full sync so rsync's incremental recursion stays on; `complete` once the walk is done.
+   */
+  | { type: 'source-count'; level: Level; message: string; root: string; files: number; bytes: number; complete: boolean }
   /** A health change worth a page: once per change of state, never per failed job. See src/status/alerts.ts. */
   | { type: 'alert'; level: Level; message: string; alert: AlertKind; subject: string; active: boolean; at: number };
 

@@ -17,15 +17,19 @@ import type { AlertKind, EngineEvent, ReplayLogCount } from '../events.js';
 export type ChannelStateName = 'live' | 'catching-up' | 'full-sync' | 'halted' | 'failing';
 
 export interface Progress {
+  /** Entries (files, directories, links) rsync has checked. */
   readonly files: number;
+  /** Entries in the source, from the local count (null until counted). */
   readonly filesTotal: number | null;
+  /** Bytes rsync has sent (changed files only: an unchanged file is checked, not sent). */
   readonly bytes: number;
+  /** Bytes of the source's files, from the local count: what a sync to an empty remote sends. */
   readonly bytesTotal: number | null;
   /** Still counting the source: the totals may grow. */
   readonly counting: boolean;
-  /** Bytes per second since the full sync started. */
+  /** Bytes sent per second since the full sync started. */
   readonly bytesPerSecond: number;
-  /** Seconds left at that rate; null while unknown. */
+  /** Seconds left, from the share of entries checked so far; null while unknown. */
   readonly etaSeconds: number | null;
 }
 
@@ -49,6 +53,8 @@ export interface ChannelStatus {
   /** Epoch ms of the oldest replay record's first failure. */
   readonly replayOldestAt: number | null;
   readonly progress: Progress | null;
+  /** The last full sync that ended: when, whether it landed, and its final figures. */
+  readonly lastFullSync: { readonly startedAt: number; readonly endedAt: number; readonly ok: boolean; readonly progress: Progress } | null;
 }
 
 export interface RemoteStatus {
@@ -109,7 +115,8 @@ interface Chan {
   replayRecords: number;
   replayOldest: number | null;
   fullSince: number | null;
-  progress: Omit<Progress, 'bytesPerSecond' | 'etaSeconds'> | null;
+  progress: { files: number; bytes: number } | null;
+  lastFull: { startedAt: number; endedAt: number; ok: boolean; progress: Progress } | null;
 }
 
 interface Remote {
@@ -126,6 +133,7 @@ interface Root {
   restarts: number;
   lastGap: { reason: string; at: number; closedBy: string } | null;
   rootMissing: boolean;
+  count: { files: number; bytes: number; complete: boolean } | null;
 }
 
 export class StatusModel {
@@ -197,6 +205,8 @@ export class StatusModel {
           c.fullSince = now;
           c.progress = null;
         } else {
+          const startedAt = c.fullSince ?? now;
+          c.lastFull = { startedAt, endedAt: now, ok: e.phase === 'done', progress: progressOf(c.progress ?? { files: 0, bytes: 0 }, this.#root(e.root).count, startedAt, now) };
           c.fullSince = null;
           c.progress = null;
         }
@@ -234,9 +244,12 @@ export class StatusModel {
       case 'progress': {
         const c = this.#chan(e.root, e.remote);
         c.fullSince ??= now;
-        c.progress = { files: e.files, filesTotal: e.filesTotal, bytes: e.bytes, bytesTotal: e.bytesTotal, counting: e.counting };
+        c.progress = { files: e.files, bytes: e.bytes };
         return;
       }
+      case 'source-count':
+        this.#root(e.root).count = { files: e.files, bytes: e.bytes, complete: e.complete };
+        return;
       case 'alert': {
         const key = `${e.alert}\0${e.subject}`;
         if (e.active) this.#alerts.set(key, { alert: e.alert, subject: e.subject, since: e.at, message: e.message });
@@ -321,7 +334,8 @@ export class StatusModel {
       bytesSent: c.bytesSent,
       replayRecords: c.replayRecords,
       replayOldestAt: c.replayOldest,
-      progress: c.progress && c.fullSince !== null ? withRate(c.progress, c.fullSince, now) : null,
+      progress: c.fullSince !== null ? progressOf(c.progress ?? { files: 0, bytes: 0 }, root.count, c.fullSince, now) : null,
+      lastFullSync: c.lastFull,
     };
   }
 
@@ -407,6 +421,7 @@ export class StatusModel {
         replayOldest: null,
         fullSince: null,
         progress: null,
+        lastFull: null,
       };
       this.#chans.set(key, c);
       this.#remote(remote);
@@ -424,19 +439,26 @@ export class StatusModel {
   #root(path: string): Root {
     let r = this.#roots.get(path);
     if (!r) {
-      r = { watcher: 'starting', error: null, backend: null, directories: null, restarts: 0, lastGap: null, rootMissing: false };
+      r = { watcher: 'starting', error: null, backend: null, directories: null, restarts: 0, lastGap: null, rootMissing: false, count: null };
       this.#roots.set(path, r);
     }
     return r;
   }
 }
 
-function withRate(p: Omit<Progress, 'bytesPerSecond' | 'etaSeconds'>, since: number, now: number): Progress {
+/**
+ * rsync's figures against the local count. The share done is the share of entries checked (the
+ * measure that reaches 100 % whether files change or not); the ETA assumes the pace so far holds.
+ */
+function progressOf(p: { files: number; bytes: number }, count: Root['count'], since: number, now: number): Progress {
   const secs = Math.max(0.001, (now - since) / 1000);
-  const bytesPerSecond = Math.round(p.bytes / secs);
-  const left = p.bytesTotal === null ? null : Math.max(0, p.bytesTotal - p.bytes);
-  const etaSeconds = left === null || p.counting || bytesPerSecond <= 0 ? null : Math.round(left / bytesPerSecond);
-  return { ...p, bytesPerSecond, etaSeconds };
+  const counting = count === null || !count.complete;
+  // A file created during the sync can make rsync's figure pass the count: never above 100 %.
+  const filesTotal = count === null ? null : Math.max(count.files, p.files);
+  const bytesTotal = count === null ? null : Math.max(count.bytes, p.bytes);
+  const share = filesTotal ? p.files / filesTotal : 0;
+  const etaSeconds = counting || share <= 0 ? null : Math.round((secs * (1 - share)) / share);
+  return { files: p.files, filesTotal, bytes: p.bytes, bytesTotal, counting, bytesPerSecond: Math.round(p.bytes / secs), etaSeconds };
 }
 
 function minOf(a: number | null, b: number | null): number | null {

@@ -81,7 +81,8 @@ export const STATS_OPTION = '--info=stats1';
 
 export function buildRsyncArgv(input: ArgvInput): string[] {
   const { remote, rsync } = input;
-  const argv = [rsync.binary, STATS_OPTION, ...rsync.commonParams];
+  // A full sync also reports its progress; before commonParams too, so a user's own --info wins.
+  const argv = [rsync.binary, input.full ? `${STATS_OPTION},progress2` : STATS_OPTION, ...rsync.commonParams];
   if (input.full) {
     argv.push('-r', '--delete', '--force');
     for (const glob of input.excludes ?? []) argv.push(`--exclude=${glob}`);

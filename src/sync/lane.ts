@@ -16,6 +16,7 @@ import type { Emit } from '../events.js';
 import { attempt, type DeleteForm } from './attempt.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
+import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
@@ -117,6 +118,11 @@ export class Lane {
     let remaining: readonly string[] = req.paths;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
+    const progress = req.full
+      ? throttled<RsyncProgress>(PROGRESS_EVERY_MS, (p) =>
+          emit({ type: 'progress', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${p.checked} entries checked, ${p.bytes} bytes sent`, root: req.root, remote: remote.id, files: p.checked, bytes: p.bytes }),
+        )
+      : undefined;
     try {
       await pRetry(
         async (n) => {
@@ -127,6 +133,7 @@ export class Lane {
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
+            ...(progress ? { onProgress: progress.see } : {}),
             onArgv: (argv) => {
               if (started.argv) return;
               started.argv = argv;
@@ -141,6 +148,7 @@ export class Lane {
               });
             },
           }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: remaining }));
+          progress?.flush();
           last = res.outcome;
           const sent = res.outcome.bytesSent;
           if (sent !== undefined && sent > 0) {
@@ -209,6 +217,28 @@ export class Lane {
   #rejectFastForm(): void {
     this.#form = Promise.resolve('fallback');
   }
+}
+
+/** A full sync's progress events at most this often (the model and the 10 s log line need no more). */
+const PROGRESS_EVERY_MS = 500;
+
+/** `see` passes a value on at most every `ms`; `flush` passes on the last one held back. */
+function throttled<T>(ms: number, fn: (v: T) => void): { see: (v: T) => void; flush: () => void } {
+  let last = -Infinity;
+  let held: T | undefined;
+  return {
+    see(v) {
+      const now = Date.now();
+      if (now - last < ms) return void (held = v);
+      last = now;
+      held = undefined;
+      fn(v);
+    },
+    flush() {
+      if (held !== undefined) fn(held);
+      held = undefined;
+    },
+  };
 }
 
 function stoppedResult(req: SyncRequest, state: LaneState): JobResult {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
-import { bytesSentFromStdout } from './stats.js';
+import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
 import type { RsyncOutcome } from './types.js';
 
 export interface RunOptions {
@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Absolute receiver directory (ssh mode), to place receiver-side error paths. */
   readonly remotePath?: string;
+  /** `--info=progress2` lines as they come (full syncs). */
+  readonly onProgress?: (p: RsyncProgress) => void;
 }
 
 /** Kept for the outcome (operator messages): the end is where rsync says what went wrong. */
@@ -85,6 +87,10 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
       stdout = (stdout + chunk).slice(-TAIL_BYTES);
+      if (opts.onProgress) {
+        const p = progressFromStdout(chunk);
+        if (p) opts.onProgress(p);
+      }
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {

@@ -157,3 +157,45 @@ test('status and /metrics: not running (exit 3), idle (lag 0, exit 0), remote do
   assert.ok(!existsSync(join(state, 'status.sock')), 'the socket is removed at stop');
   assert.equal((await status(conf)).code, 3);
 });
+
+test('status during -r: progress rises to the local count of the source (a user -v in commonParams changes nothing), then lastFullSync holds the total', async () => {
+  const { src, conf, dst } = await setup('prog');
+  // ~6 MB of incompressible data at 2 MB/s: the full sync lasts long enough to be watched.
+  const { randomBytes } = await import('node:crypto');
+  let entries = 1;
+  let size = 0;
+  for (let d = 0; d < 12; d++) {
+    await mkdir(join(src, `d${d}`));
+    entries++;
+    for (let f = 0; f < 50; f++) {
+      const body = randomBytes(10_000);
+      await writeFile(join(src, `d${d}`, `f${f}.bin`), body);
+      entries++;
+      size += body.length;
+    }
+  }
+  const xml = await readFile(conf, 'utf8');
+  await writeFile(conf, xml.replace('<commonParams params="-artuz"/>', '<commonParams params="-artv --bwlimit=2000"/>'));
+  const run = startCli(['-r', '--foreground', '-o', conf]);
+  running.push(run);
+  const seen: { files: number; bytes: number; filesTotal: number | null }[] = [];
+  const done = await waitFor(async () => {
+    const s = await status(conf);
+    const c = s.report?.channels[0];
+    if (c?.progress) seen.push({ files: c.progress.files, bytes: c.progress.bytes, filesTotal: c.progress.filesTotal });
+    return c?.lastFullSync && c.state === 'live' ? c : undefined;
+  }, 60000, 'the full sync to end');
+  assert.ok(seen.length >= 2, `progress seen ${seen.length} time(s) while it ran`);
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.files >= seen[i - 1]!.files && seen[i]!.bytes >= seen[i - 1]!.bytes, 'never goes back');
+  assert.ok(seen.some((p) => p.filesTotal === entries), `the total is the local count (${entries}): ${JSON.stringify(seen.slice(-3))}`);
+  assert.ok(seen.some((p) => p.files > 0 && p.files < entries), 'seen part way');
+  const last = done.lastFullSync!;
+  assert.equal(last.ok, true);
+  assert.equal(last.progress.files, entries, 'rises to the total');
+  assert.equal(last.progress.filesTotal, entries);
+  assert.equal(last.progress.bytesTotal, size);
+  assert.ok(last.progress.bytes >= size, `${last.progress.bytes} bytes sent of ${size}`);
+  assert.equal(await readFile(join(dst, 'd11', 'f49.bin')).then((b) => b.length), 10_000);
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0);
+});

@@ -125,10 +125,17 @@ test('watcher: restarts counted, the last gap and how it was closed, inotify wat
 test('a full sync shows its progress, rate and ETA, and ends with the job', () => {
   const m = new StatusModel([{ root: R, remote: A }]);
   m.apply({ type: 'full-sync', level: 'info', message: '', root: R, remote: A, phase: 'start' }, T0);
-  m.apply({ type: 'progress', level: 'info', message: '', root: R, remote: A, files: 50, filesTotal: 100, bytes: 5000, bytesTotal: 10_000, counting: false }, T0 + 5000);
-  let c = m.snapshot(T0 + 5000).channels[0]!;
+  m.apply({ type: 'source-count', level: 'debug', message: '', root: R, files: 40, bytes: 9000, complete: false }, T0 + 1000);
+  m.apply({ type: 'progress', level: 'debug', message: '', root: R, remote: A, files: 20, bytes: 2000 }, T0 + 2000);
+  let c = m.snapshot(T0 + 2000).channels[0]!;
   assert.equal(c.state, 'full-sync');
+  assert.deepEqual(c.progress, { files: 20, filesTotal: 40, bytes: 2000, bytesTotal: 9000, counting: true, bytesPerSecond: 1000, etaSeconds: null }, 'no ETA while counting');
+  m.apply({ type: 'source-count', level: 'debug', message: '', root: R, files: 100, bytes: 10_000, complete: true }, T0 + 3000);
+  m.apply({ type: 'progress', level: 'debug', message: '', root: R, remote: A, files: 50, bytes: 5000 }, T0 + 5000);
+  c = m.snapshot(T0 + 5000).channels[0]!;
   assert.deepEqual(c.progress, { files: 50, filesTotal: 100, bytes: 5000, bytesTotal: 10_000, counting: false, bytesPerSecond: 1000, etaSeconds: 5 });
+  m.apply({ type: 'progress', level: 'debug', message: '', root: R, remote: A, files: 103, bytes: 10_000 }, T0 + 6000);
+  assert.equal(m.snapshot(T0 + 6000).channels[0]!.progress!.filesTotal, 103, 'never past 100 %');
   m.apply({ type: 'full-sync', level: 'info', message: '', root: R, remote: A, phase: 'done' }, T0 + 9000);
   c = m.snapshot(T0 + 9000).channels[0]!;
   assert.equal(c.state, 'live');

@@ -43,7 +43,7 @@ test('timeout, max-delete and binary come from the settings', () => {
 
 test('full sync: whole root, --delete, crontab excludes, no files-from', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'tree', full: true, excludes: ['*.php', 'info/*'], deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '--info=stats1', '-artuz', '-r', '--delete', '--force', '--exclude=*.php', '--exclude=info/*', ...tail,
+    'rsync', '--info=stats1,progress2', '-artuz', '-r', '--delete', '--force', '--exclude=*.php', '--exclude=info/*', ...tail,
   ]);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesSentFromStdout } from '../../../src/sync/stats.js';
+import { bytesSentFromStdout, progressFromStdout } from '../../../src/sync/stats.js';
 
 test("bytes sent from rsync's stats line, whatever the user's -v / -h / --stats print around it", () => {
   const cases: [string, number | undefined][] = [
@@ -13,4 +13,10 @@ test("bytes sent from rsync's stats line, whatever the user's -v / -h / --stats 
     ['a file named sent 5 bytes\n', undefined],
   ];
   for (const [out, want] of cases) assert.equal(bytesSentFromStdout(out), want, JSON.stringify(out));
+});
+
+test('progress2 lines: bytes sent and entries checked, with a user\'s -v names and -h units in between', () => {
+  const chunk = '\r        100,000   2%   64.12MB/s    0:00:00 (xfr#1, ir-chk=1049/1051)\nsub/f2\n\r        105.00K   2%   68.89MB/s    0:00:00 (xfr#2, to-chk=38/51)\r';
+  assert.deepEqual(progressFromStdout(chunk), { bytes: 105_000, checked: 13 });
+  assert.equal(progressFromStdout('sending incremental file list\nf1\n'), undefined);
 });
