@@ -85,6 +85,8 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     stateDir: ext.stateDir,
     ...(ext.legacyStateDir !== undefined ? { legacyStateDir: ext.legacyStateDir } : {}),
     ...(ext.watcherBackend ? { watcherBackend: ext.watcherBackend } : {}),
+    ...(ext.status ? { status: ext.status } : {}),
+    ...(ext.metrics ? { metrics: ext.metrics } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
 import { runRsync } from './runner.js';
+import type { RsyncProgress } from './stats.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 /** How this remote takes deletes: the fast form, the filter fallback, or not yet known. */
@@ -23,6 +24,8 @@ export interface AttemptContext {
   readonly rejectFastForm: () => void;
   /** Called with the main argv before it runs (for job-start events). */
   readonly onArgv: (argv: readonly string[]) => void;
+  /** A full sync's progress lines. */
+  readonly onProgress?: (p: RsyncProgress) => void;
 }
 
 export interface AttemptResult {
@@ -58,7 +61,7 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     const res = await withExcludeRules(excluded, async (rulesFile) => {
       const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
       ctx.onArgv(redactArgv(argv));
-      const outcome = await runRsync(argv, { cwd: req.root, ...common });
+      const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
       return { outcome, failed: failedOf(outcome, paths) };
     });
     return retractLate(req, [''], excluded, paths, res, ctx);

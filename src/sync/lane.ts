@@ -18,6 +18,7 @@ import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
 import { racedPaths } from './vanished.js';
 import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
+import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
@@ -129,6 +130,11 @@ export class Lane {
     let remaining: readonly string[] = req.paths;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
+    const progress = req.full
+      ? throttled<RsyncProgress>(PROGRESS_EVERY_MS, (p) =>
+          emit({ type: 'progress', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${p.checked} entries checked, ${p.bytes} bytes sent`, root: req.root, remote: remote.id, files: p.checked, bytes: p.bytes }),
+        )
+      : undefined;
     try {
       await pRetry(
         async (n) => {
@@ -139,6 +145,7 @@ export class Lane {
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
+            ...(progress ? { onProgress: progress.see } : {}),
             onArgv: (argv) => {
               if (started.argv) return;
               started.argv = argv;
@@ -161,7 +168,12 @@ export class Lane {
             emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
             res = await once(raced);
           }
+          progress?.flush();
           last = res.outcome;
+          const sent = res.outcome.bytesSent;
+          if (sent !== undefined && sent > 0) {
+            emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
+          }
           if (res.failed.length === 0) return;
           remaining = res.failed;
           const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;
@@ -237,6 +249,28 @@ function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
     emit({ type: 'info', level: 'info', message: missing });
   }
   return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
+}
+
+/** A full sync's progress events at most this often (the model and the 10 s log line need no more). */
+const PROGRESS_EVERY_MS = 500;
+
+/** `see` passes a value on at most every `ms`; `flush` passes on the last one held back. */
+function throttled<T>(ms: number, fn: (v: T) => void): { see: (v: T) => void; flush: () => void } {
+  let last = -Infinity;
+  let held: T | undefined;
+  return {
+    see(v) {
+      const now = Date.now();
+      if (now - last < ms) return void (held = v);
+      last = now;
+      held = undefined;
+      fn(v);
+    },
+    flush() {
+      if (held !== undefined) fn(held);
+      held = undefined;
+    },
+  };
 }
 
 function stoppedResult(req: SyncRequest, state: LaneState): JobResult {
