@@ -9,19 +9,21 @@
  * Outside `running`, run() resolves at once with every path failed: the caller keeps them.
  */
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { unreachable } from '../errors.js';
 import type { Emit } from '../events.js';
+import { pathBytes } from '../core/names.js';
 import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
-import { probeDeleteMissingArgsDetailed } from './delete.js';
-import { failureText } from './messages.js';
-import { availableParallelism } from 'node:os';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
 import { SentHistory, type PathStat } from './sent-history.js';
+import { probeDeleteMissingArgsDetailed } from './delete.js';
+import { failureText } from './messages.js';
+import { racedPaths } from './vanished.js';
 import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
+import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
@@ -50,6 +52,9 @@ interface Ticket {
   readonly req: SyncRequest;
   readonly resolve: (r: JobResult) => void;
 }
+
+/** Times a job looks at the disk again after paths vanished under it, before that counts as a failure. */
+const RACE_LOOKS = 3;
 
 /** Thrown inside p-retry to ask for another attempt. */
 class AttemptFailed extends Error {}
@@ -155,12 +160,17 @@ export class Lane {
     let remaining: readonly string[] = prep.send;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
+    const progress = req.full
+      ? throttled<RsyncProgress>(PROGRESS_EVERY_MS, (p) =>
+          emit({ type: 'progress', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${p.checked} entries checked, ${p.bytes} bytes sent`, root: req.root, remote: remote.id, files: p.checked, bytes: p.bytes }),
+        )
+      : undefined;
     try {
       await pRetry(
         async (n) => {
           const started = { argv: undefined as readonly string[] | undefined };
           // A retry may follow a partial transfer: force it.
-          const sendReq: SyncRequest = { ...req, paths: remaining, ignoreTimes: prep.force || n > 1 };
+          const sendReq: SyncRequest = { ...req, ignoreTimes: prep.force || n > 1 };
           const token = this.#history.begin(req.root, req.action, remaining);
           const ctx: AttemptContext = {
             remote,
@@ -168,6 +178,7 @@ export class Lane {
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
+            ...(progress ? { onProgress: progress.see } : {}),
             onArgv: (argv) => {
               if (started.argv) return;
               started.argv = argv;
@@ -182,17 +193,30 @@ export class Lane {
               });
             },
           };
-          const run = (r: SyncRequest) => attempt(r, r.paths, ctx).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: r.paths }));
-          let res = await run(sendReq);
+          const run = (r: SyncRequest, paths: readonly string[]) => attempt(r, paths, ctx).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
+          const once = (paths: readonly string[]) => run(sendReq, paths);
+          let res = await once(remaining);
+          // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
+          for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
+            const raced = racedPaths(res.outcome.stderrTail, res.failed, req.root);
+            if (!raced) break;
+            emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
+            res = await once(raced);
+          }
           if (res.failed.length === 0 && prep.alsoForced.length > 0) {
             // What events reported inside the tree and the quick check could miss: forced. If it
             // fails, the whole tree is retried (its paths are what the caller knows).
-            const also = await run({ root: req.root, action: 'path', paths: prep.alsoForced, ignoreTimes: true });
+            const also = await run({ root: req.root, action: 'path', paths: prep.alsoForced, ignoreTimes: true }, prep.alsoForced);
             if (also.failed.length > 0) res = { outcome: also.outcome, failed: remaining };
           }
           const failedSet = new Set(res.failed);
           this.#history.finish(token, req.root, req.action, remaining.filter((p) => !failedSet.has(p)), prep.at, Date.now(), true);
+          progress?.flush();
           last = res.outcome;
+          const sent = res.outcome.bytesSent;
+          if (sent !== undefined && sent > 0) {
+            emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
+          }
           if (res.failed.length === 0) return;
           remaining = res.failed;
           const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;
@@ -300,6 +324,28 @@ function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
   return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
 }
 
+/** A full sync's progress events at most this often (the model and the 10 s log line need no more). */
+const PROGRESS_EVERY_MS = 500;
+
+/** `see` passes a value on at most every `ms`; `flush` passes on the last one held back. */
+function throttled<T>(ms: number, fn: (v: T) => void): { see: (v: T) => void; flush: () => void } {
+  let last = -Infinity;
+  let held: T | undefined;
+  return {
+    see(v) {
+      const now = Date.now();
+      if (now - last < ms) return void (held = v);
+      last = now;
+      held = undefined;
+      fn(v);
+    },
+    flush() {
+      if (held !== undefined) fn(held);
+      held = undefined;
+    },
+  };
+}
+
 const STAT_BATCH = 64;
 
 /** lstat of each path (undefined: missing or unreadable: it is sent, and rsync says what it is). */
@@ -307,7 +353,7 @@ async function statAll(root: string, paths: readonly string[]): Promise<(PathSta
   const out: (PathStat | undefined)[] = [];
   for (let i = 0; i < paths.length; i += STAT_BATCH) {
     const chunk = paths.slice(i, i + STAT_BATCH);
-    out.push(...(await Promise.all(chunk.map((p) => lstat(join(root, p)).then((st) => ({ mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }), () => undefined)))));
+    out.push(...(await Promise.all(chunk.map((p) => lstat(pathBytes(root, p)).then((st) => ({ mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }), () => undefined)))));
   }
   return out;
 }

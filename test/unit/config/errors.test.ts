@@ -118,3 +118,22 @@ test('semantic mistakes: no root, no remote, duplicates, unstarted plugin defini
   );
   rejects(file({ head: '<hooks when="all"/>' }), 9, /unknown element <hooks> inside <head>/);
 });
+
+test('two roots on one remote destination (they would delete each other\'s files) are refused at the second <remote>', () => {
+  const second = (remote: string) => file({ sersync: `<localpath watch="/srv/other">${remote}</localpath>` });
+  rejects(second('<remote ip="10.0.0.2" name="www"/>'), 6, /10\.0\.0\.2::www is already the destination of the watch root \/srv\/www \(line 3\).*delete each other's files/, '<remote>');
+  rejects(second('<remote ip="10.0.0.2" name="www/sub"/>'), 6, /overlaps 10\.0\.0\.2::www, the destination of the watch root \/srv\/www/);
+  rejects(second('<remote ip="10.0.0.2" name="www/" user="other"/>'), 6, /already the destination/);
+  rejects(second('<remote ip="10.0.0.2" name="www" port="873"/>'), 6, /already the destination/, '<remote>');
+  // Different module, host, port or transport: separate destinations.
+  for (const ok of ['<remote ip="10.0.0.2" name="www2"/>', '<remote ip="10.0.0.3" name="www"/>', '<remote ip="10.0.0.2" name="www" port="8730"/>', '<remote ip="10.0.0.2" name="/www" ssh="true"/>']) {
+    assert.doesNotThrow(() => parseConfig(second(ok), 'confxml.xml'), ok);
+  }
+  const ssh = (a: string, b: string) =>
+    file({ remote: `<remote ip="h" name="${a}" ssh="true"/>`, sersync: `<localpath watch="/srv/other"><remote ip="h" name="${b}" ssh="true"/></localpath>` });
+  rejects(ssh('/backup/www', '/backup/www/'), 6, /already the destination/);
+  rejects(ssh('/backup', '/backup/www'), 6, /overlaps/);
+  assert.doesNotThrow(() => parseConfig(ssh('/backup/www', '/backup/www2'), 'confxml.xml'));
+  // One root with two remote lines for one destination is not this case (no root deletes another's files).
+  assert.doesNotThrow(() => parseConfig(file({ remote: '<remote ip="10.0.0.2" name="www"/><remote ip="10.0.0.2" name="www" user="u"/>' }), 'confxml.xml'));
+});
