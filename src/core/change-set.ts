@@ -26,6 +26,12 @@ export interface ChangeSetCaps {
 export const DEFAULT_CAPS: ChangeSetCaps = { maxPerDir: 2000, maxTotal: 200_000 };
 
 /**
+ * A gap in activity at least this long ends a stretch of activity (`activeSince`). The default
+ * ceiling (maxDelayMs): a gap that long would give the next change its leading edge anyway.
+ */
+export const ACTIVITY_GAP_MS = 1000;
+
+/**
  * How a new change folds into a pending one on the same path: `old × new → result`.
  * `tree` covers `path` (a recursive sync with delete also sends the entry itself).
  */
@@ -69,6 +75,8 @@ export class ChangeSet {
   #quietBefore = 0;
   /** Something of the current run has been taken: its leading edge is gone. */
   #runTaken = false;
+  /** Start of the current stretch of activity without a gap of ACTIVITY_GAP_MS. */
+  #activeSince = -Infinity;
 
   constructor(caps: ChangeSetCaps = DEFAULT_CAPS) {
     this.#caps = caps;
@@ -85,6 +93,11 @@ export class ChangeSet {
     return this.#lastActivity;
   }
 
+  /** Since when changes have been arriving without a gap of ACTIVITY_GAP_MS (a burst, a storm). */
+  get activeSince(): number {
+    return this.#activeSince;
+  }
+
   /** Start of the current run of activity and how long the set had been idle before it. */
   get run(): { readonly start: number; readonly quietBefore: number; readonly taken: boolean } {
     return { start: this.#runStart, quietBefore: this.#quietBefore, taken: this.#runTaken };
@@ -96,6 +109,7 @@ export class ChangeSet {
       this.#runStart = now;
       this.#runTaken = false;
     }
+    if (now - this.#lastActivity >= ACTIVITY_GAP_MS) this.#activeSince = now;
     this.#lastActivity = now;
     for (const anc of ancestors(path)) {
       const t = this.#trees.has(anc) ? this.#pending.get(anc) : undefined;

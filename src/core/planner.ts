@@ -7,6 +7,11 @@
  *   cannot push back). When either happens the channel is flushed: every ready entry goes, not only
  *   the one that reached the ceiling, so a sustained burst becomes one large batch per ceiling
  *   instead of a trickle of small ones (each rsync costs a process start and a daemon handshake).
+ * - The settle window grows with sustained activity, an eighth of how long it has gone on, up to
+ *   half the ceiling (`settleFor`): in a storm of small writes a 30 ms gap comes every few writes,
+ *   and each one used to send a small batch (a process start and a daemon handshake each, which
+ *   is what made replication cost several times the CPU of one bare rsync). The first change
+ *   after a quiet spell still sees the configured window, and the leading edge is unchanged.
  * - A tree (a new or moved directory) still receiving events waits until it has been quiet for
  *   `treeQuietMs`, up to its own ceiling: sent while it is being filled, its files would be sent
  *   twice (by the tree, then again for the events that arrive after it started).
@@ -46,6 +51,7 @@ export function plan(
   if (pending.length === 0) return { jobs: [], wakeAt: undefined };
   const quietSince = changes.lastActivity;
   const lead = leadingEdge(changes, now, limits);
+  const settleMs = settleFor(changes, now, limits);
   const treeQuietMs = Math.min(Math.max(limits.settleMs, limits.treeQuietMs ?? TREE_QUIET_MS), limits.maxDelayMs);
 
   const candidates: PendingEntry[] = [];
@@ -57,7 +63,7 @@ export function plan(
   }
   // Flushed: quiet, the leading edge, or the oldest entry at its ceiling.
   const ceiling = now - oldest >= limits.maxDelayMs;
-  const flush = lead || ceiling || now - quietSince >= limits.settleMs;
+  const flush = lead || ceiling || now - quietSince >= settleMs;
   // When a tree may be "still being filled": at a ceiling, judged per tree (those quiet go with the
   // batch); after quiet, by the whole channel, so the trees of a burst go together once it is over
   // instead of one by one as each falls quiet.
@@ -68,7 +74,7 @@ export function plan(
     const due = now - e.firstSeen >= limits.maxDelayMs;
     const filling = now < fillingUntil(e);
     if (due || (flush && !filling)) ready.push(e);
-    else wakeAt = Math.min(wakeAt, e.firstSeen + limits.maxDelayMs, flush ? fillingUntil(e) : quietSince + limits.settleMs);
+    else wakeAt = Math.min(wakeAt, e.firstSeen + limits.maxDelayMs, flush ? fillingUntil(e) : quietSince + settleMs);
   }
   if (freeSlots <= 0 || ready.length === 0) return { jobs: [], wakeAt: finite(wakeAt) };
 
@@ -92,6 +98,14 @@ export function plan(
   const planned = new Set(jobs.flatMap((j) => j.paths));
   if (ready.some((e) => !planned.has(e.path))) wakeAt = Math.min(wakeAt, now); // more ready than slots
   return { jobs, wakeAt: finite(wakeAt) };
+}
+
+/** The settle window now: the configured one, widened by sustained activity (see above). */
+export function settleFor(changes: ChangeSet, now: number, limits: PlanLimits): number {
+  const active = now - changes.activeSince;
+  if (!Number.isFinite(active)) return limits.settleMs;
+  // An eighth: a few edits in a row keep the configured window (30 ms until 240 ms of activity).
+  return Math.max(limits.settleMs, Math.min(active / 8, limits.maxDelayMs / 2));
 }
 
 /** The first changes after an idle spell: sent without a settle window. */

@@ -134,3 +134,11 @@ test('past the cap a tree forgets what it carries and is forced whole', () => {
   assert.equal(p.jobs[0]?.forceAll, true);
   assert.equal(p.jobs[0]?.also, undefined);
 });
+
+test('a storm of small writes with short gaps: the window widens once it has lasted a ceiling', () => {
+  // One write every 40 ms for 4 s: the 30 ms window would send nearly every write alone.
+  const ev = Array.from({ length: 100 }, (_, k) => ({ at: 5000 + 40 * k, path: `s/f${k % 37}`, action: 'path' as const }));
+  const sim = simulate(ev, 2, () => 20, 20_000);
+  assert.ok(sim.jobs.length <= 12, `${sim.jobs.length} jobs`);
+  assert.equal(sim.jobs[0]?.at, 5000, 'the leading edge is kept');
+});
