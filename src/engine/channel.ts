@@ -18,6 +18,12 @@ export interface LanePort {
   run(req: SyncRequest): Promise<JobResult>;
   readonly pending: number;
   readonly concurrency: number;
+  /**
+   * Calls `listener` whenever a job of the lane ends (any channel's, a replay's), so a channel that
+   * found the lane full plans again instead of waiting for its next event; returns the unsubscribe.
+   * A lane that is never full (the plugin-only stand-in) need not have it.
+   */
+  onSlotFree?(listener: () => void): () => void;
 }
 
 export interface ChannelDeps {
@@ -45,9 +51,14 @@ export class Channel {
   #planning = false;
   #again = false;
   readonly #running = new Set<Promise<void>>();
+  readonly #unsubscribe: (() => void) | undefined;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
+    // The wake-up rule: a freed worker slot wakes every channel with work waiting for it.
+    this.#unsubscribe = deps.lane.onSlotFree?.(() => {
+      if (this.#state === 'running' && this.changes.size > 0) this.#wakeAt(this.deps.now());
+    });
   }
 
   get root(): string {
@@ -88,6 +99,7 @@ export class Channel {
 
   stop(): void {
     this.#state = 'stopped';
+    this.#unsubscribe?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }

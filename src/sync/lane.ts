@@ -50,12 +50,17 @@ export class Lane {
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
   #state: LaneState = 'running';
+  readonly #slotFree = new Set<() => void>();
   /** Cached probe answer; a pending probe is shared by concurrent jobs. */
   #form: Promise<DeleteForm> | undefined;
 
   constructor(o: LaneOptions) {
     this.#o = o;
     this.#queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
+    // p-queue emits `next` after a task ended and the queue's counts went down.
+    this.#queue.on('next', () => {
+      for (const l of this.#slotFree) l();
+    });
     if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
   }
 
@@ -90,6 +95,12 @@ export class Lane {
         resolve(await this.#execute(req));
       });
     });
+  }
+
+  /** See LanePort.onSlotFree: called after every job of this lane (live, replay, full sync) ends. */
+  onSlotFree(listener: () => void): () => void {
+    this.#slotFree.add(listener);
+    return () => this.#slotFree.delete(listener);
   }
 
   onIdle(): Promise<void> {

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { appendFile, chmod, cp, mkdir, rename, rm, utimes, writeFile, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Engine } from '../../src/engine.js';
+import { ReplayLog } from '../../src/replay/log.js';
 import type { EngineEvent } from '../../src/events.js';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { makeConfig, daemonRemote } from '../support/config.js';
@@ -304,4 +307,39 @@ test('a plugin-only run (-m) on the same state dir keeps its own pending file an
   }
   assert.equal(await readFile(join(state, 'pending.json'), 'utf8'), saved, 'the daemon\'s pending changes and stop time survive a -m run');
   assert.equal(existsSync(join(state, 'pending.m-command.json')), true);
+});
+
+test('-n 1: a change made while a replay holds the only worker lands as soon as the worker is free (issue 8.3)', async () => {
+  const src = join(work.path, 'wakeup', 'src');
+  const state = join(work.path, 'wakeup', 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const dst = daemon.modules.second!;
+  for (const entry of await readdir(dst)) await rm(join(dst, entry), { recursive: true, force: true });
+  // 3 MB of noise at 1000 KB/s: the replay holds the worker for about 3 s.
+  await writeFile(join(src, 'big.bin'), randomBytes(3 * 1024 * 1024));
+  const remote = daemonRemote(daemon, 'second');
+  const config = makeConfig(state, [{ path: src, remotes: [remote] }], {
+    threads: 1,
+    rsync: { commonParams: ['-artz', '--bwlimit=1000'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined },
+  });
+  await new ReplayLog(config.failLog.path).append([
+    { time: new Date().toISOString(), root: src, remote: remote.id, path: 'big.bin', action: 'path', exitCode: 10, message: 'seeded', attempts: 1 },
+  ]);
+  const seen: { at: number; e: EngineEvent }[] = [];
+  const engine = new Engine(config, { emit: (e) => seen.push({ at: performance.now(), e }), retryDelayMs: fast });
+  await engine.start(); // replays the log at once: big.bin takes the worker
+  try {
+    await waitFor(() => seen.some(({ e }) => e.type === 'job-start'), 10000, 'the replay to take the worker');
+    await writeFile(join(src, 'live.txt'), 'made while the replay runs');
+    const replayDone = await waitFor(() => seen.find(({ e }) => e.type === 'job-done'), 20000, 'the replay to end');
+    await waitFor(() => existsSync(join(dst, 'live.txt')), 5000, 'live.txt once the worker is free');
+    const landedAfter = performance.now() - replayDone.at;
+    assert.ok(landedAfter < 3000, `live.txt landed ${landedAfter.toFixed(0)} ms after the worker was free`);
+    assert.equal(await readFile(join(dst, 'live.txt'), 'utf8'), 'made while the replay runs');
+    assert.ok(existsSync(join(dst, 'big.bin')));
+    assert.deepEqual((await engine.replayLog.read()).records, []);
+  } finally {
+    await engine.stop('test');
+  }
 });
