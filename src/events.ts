@@ -15,12 +15,14 @@ export type EngineEvent =
   | { type: 'job-done'; level: Level; message: string; remote: string; root: string; paths: number; durationMs: number }
   | { type: 'job-failed'; level: Level; message: string; remote: string; root: string; paths: number; exitCode: number | null; attempt: number; willRetry: boolean }
   | { type: 'remote-health'; level: Level; message: string; remote: string; healthy: boolean; cause?: string }
-  | { type: 'replay'; level: Level; message: string; records: number; left?: number }
+  | { type: 'replay'; level: Level; message: string; records: number; left?: number; /** Records an automatic replay left out: held for the operator (maxDelete). */ held?: number }
   | { type: 'hook'; level: Level; message: string; hook: string; ok: boolean; paths?: number }
   | { type: 'safety'; level: Level; message: string; root: string; check: string }
   | { type: 'full-sync'; level: Level; message: string; root: string; remote: string; phase: 'start' | 'done' | 'failed' }
   | { type: 'limits'; level: Level; message: string }
-  | { type: 'info'; level: Level; message: string };
+  | { type: 'info'; level: Level; message: string }
+  /** Restart recovery (src/engine/recovery.ts): what the previous run left and how it is caught up. `changes`: paths queued. */
+  | { type: 'recovery'; level: Level; message: string; kind: 'pending' | 'unclean' | 'new-channel' | 'catch-up' | 'catch-up-failed'; root?: string; changes?: number; full?: boolean };
 
 export type Emit = (event: EngineEvent) => void;
 
