@@ -126,6 +126,7 @@ export class Engine {
       roots,
       excludes: this.config.excludes,
       switches: this.config.events,
+      ...(this.config.watcherBackend ? { backend: this.config.watcherBackend } : {}),
       emit: this.#emit,
       onChanges: (changes) => intake.onChanges(changes),
       onGap: (root, dir, reason) => intake.onGap(root, dir, reason),

@@ -97,3 +97,14 @@ test('outcomeText: the same text without the remote (replay records name it them
   assert.equal(outcomeText(o), 'rsync failed with exit code 10 (error in socket I/O): rsync: [sender] failed to connect to h: Connection refused (111)');
   assert.equal(failureText('h::m', o), `rsync to h::m ${outcomeText(o).slice('rsync '.length)}`);
 });
+
+test('names are bytes: a non-UTF-8 name matches exactly, printed raw or as \\#ooo', () => {
+  const latin = 'caf\udce9'; // caf + byte 0xE9 (Latin-1 é), canonical form
+  const gbk = '\udcd6\udcd0\udcce\udcc4'; // 中文 in GBK
+  const raw = `rsync: [sender] link_stat "/src/root/d/${latin}" failed: No such file or directory (2)\n${SUMMARY}`;
+  assert.deepEqual(failedFromStderr(raw, ctx(['d/caf\u00e9', `d/${latin}`, 'd/caf\ufffd'])), [`d/${latin}`], 'not the UTF-8 é, not U+FFFD');
+  const escaped = `ERROR: daemon refused to receive file "d/\\#326\\#320\\#316\\#304"\n${SUMMARY}`;
+  assert.deepEqual(failedFromStderr(escaped, ctx([`d/${gbk}`, 'd/other'])), [`d/${gbk}`]);
+  assert.equal(unescapeRsyncName('caf\\#351'), latin);
+  assert.equal(unescapeRsyncName('caf\\#303\\#251'), 'caf\u00e9', 'escaped UTF-8 bytes decode as text');
+});
