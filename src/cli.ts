@@ -14,6 +14,8 @@ import { Engine } from './engine.js';
 import { createLogger, type Logger } from './log.js';
 import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
 import { showFullSyncProgress } from './progress.js';
+import { adoptLegacyState } from './replay/legacy-state.js';
+import type { Emit } from './events.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -41,6 +43,14 @@ async function load(args: Args): Promise<Config> {
   };
 }
 
+/** State left in the shared dir by earlier versions: this config takes what is for its roots. */
+async function adoptLegacy(config: Config, emit: Emit): Promise<void> {
+  if (config.legacyStateDir === undefined) return;
+  const pluginRoots = (config.definedPlugins ?? config.plugins).flatMap((p) => ('watch' in p && p.watch ? [p.watch] : []));
+  const roots = [...config.roots.map((r) => r.path), ...pluginRoots];
+  await adoptLegacyState({ legacyDir: config.legacyStateDir, stateDir: config.stateDir, roots, replayLog: config.failLog.path, emit });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseCli(argv);
   if (args === 'help') return (console.log(HELP), ExitCode.ok);
@@ -57,6 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const config = await load(args);
     await requireRsync(config);
     const logger = createLogger({ console: true, debug: config.debug });
+    await adoptLegacy(config, logger.emit);
     const engine = new Engine(config, { emit: logger.emit });
     const result = await engine.replayNow({ operator: true });
     console.log(formatReplayReport({ replayed: [...result.replayed], left: [...result.left] }));
@@ -82,6 +93,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   const makeEngine = (config: Config, fullSync: boolean) =>
     new Engine(config, { emit: logger.emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
   let config = first;
+  await adoptLegacy(config, logger.emit);
   let engine = makeEngine(config, args.fullSync);
   await engine.start();
   const writesPid = args.daemonChild || args.daemon || args.pidFile !== undefined;

@@ -16,6 +16,8 @@ import type { Emit } from '../events.js';
 import { attempt, type DeleteForm } from './attempt.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
+import { racedPaths } from './vanished.js';
+import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
@@ -41,11 +43,20 @@ interface Ticket {
   readonly resolve: (r: JobResult) => void;
 }
 
+/** Times a job looks at the disk again after paths vanished under it, before that counts as a failure. */
+const RACE_LOOKS = 3;
+
 /** Thrown inside p-retry to ask for another attempt. */
 class AttemptFailed extends Error {}
 
+/** Looked up once per process; a missing tool is reported once. */
+let tools: PriorityTools | undefined;
+let toolsReported = false;
+
 export class Lane {
   readonly #o: LaneOptions;
+  /** The configured settings with the priority launcher resolved. */
+  readonly #rsync: RsyncSettings;
   readonly #queue: PQueue;
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
@@ -55,6 +66,7 @@ export class Lane {
 
   constructor(o: LaneOptions) {
     this.#o = o;
+    this.#rsync = withLauncher(o.rsync, o.emit);
     this.#queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
     if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
   }
@@ -121,9 +133,9 @@ export class Lane {
       await pRetry(
         async (n) => {
           const started = { argv: undefined as readonly string[] | undefined };
-          const res = await attempt(req, remaining, {
+          const once = (paths: readonly string[]) => attempt(req, paths, {
             remote,
-            rsync: this.#o.rsync,
+            rsync: this.#rsync,
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
@@ -140,7 +152,15 @@ export class Lane {
                 ...(this.#o.debug ? { argv } : {}),
               });
             },
-          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: remaining }));
+          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
+          let res = await once(remaining);
+          // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
+          for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
+            const raced = racedPaths(res.outcome.stderrTail, res.failed, req.root);
+            if (!raced) break;
+            emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
+            res = await once(raced);
+          }
           last = res.outcome;
           if (res.failed.length === 0) return;
           remaining = res.failed;
@@ -180,7 +200,7 @@ export class Lane {
   #deleteForm(probe: boolean): Promise<DeleteForm> {
     if (this.#form) return this.#form;
     if (!probe) return Promise.resolve('unknown');
-    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#o.rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
+    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
       if (answer === 'unknown') {
         // The remote could not be asked: forget the answer, use the safe form this time.
         this.#form = undefined;
@@ -205,6 +225,18 @@ export class Lane {
   #rejectFastForm(): void {
     this.#form = Promise.resolve('fallback');
   }
+}
+
+/** `rsync` with `launcher` set from its priority and the tools this machine has. */
+function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
+  if (!rsync.priority || rsync.launcher) return rsync;
+  tools ??= findPriorityTools();
+  const missing = missingToolText(rsync.priority, tools);
+  if (missing && !toolsReported) {
+    toolsReported = true;
+    emit({ type: 'info', level: 'info', message: missing });
+  }
+  return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
 }
 
 function stoppedResult(req: SyncRequest, state: LaneState): JobResult {
