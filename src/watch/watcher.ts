@@ -112,6 +112,16 @@ export class Watcher {
     return this.#serial(rw, () => this.#replace(rw));
   }
 
+  /**
+   * True while `root` is watched by the inotify backend: its stream misses nothing without saying
+   * so (a kernel overflow, an unwatchable directory and a restart all come as onGap), so a burst of
+   * events needs no reconcile of its own. parcel loses events silently under churn: false.
+   */
+  eventsComplete(root: string): boolean {
+    const rw = this.#roots.get(root);
+    return rw?.phase.kind === 'live' && rw.child?.backend === 'inotify';
+  }
+
   /** The pid of the child watching `root` (tests, status). */
   childPid(root: string): number | undefined {
     return this.#roots.get(root)?.child?.pid;

@@ -38,7 +38,12 @@ function run(cmd: string, args: readonly string[], cwd?: string): Promise<void> 
   });
 }
 
+/** Every test runs once per backend (a test of its own each). */
+const BACKENDS = ['inotify', 'parcel'] as const;
+let backend: (typeof BACKENDS)[number] = 'inotify';
+
 async function withEngine(name: string, fn: (src: string, dst: string, engine: Engine) => Promise<void>, prepare?: (src: string) => Promise<void>): Promise<void> {
+  name = `${name}-${backend}`;
   const src = join(work.path, name, 'src');
   const state = join(work.path, name, 'state');
   await mkdir(src, { recursive: true });
@@ -48,7 +53,7 @@ async function withEngine(name: string, fn: (src: string, dst: string, engine: E
   const dst = daemon.modules.gaps!;
   for (const e of await readdir(dst)) await rm(join(dst, e), { recursive: true, force: true });
   await prepare?.(src);
-  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'gaps')] }], { retries: 2, debug: Boolean(process.env.TSS_TRACE) });
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'gaps')] }], { retries: 2, debug: Boolean(process.env.TSS_TRACE), watcherBackend: backend });
   const trace: string[] = [];
   const t0 = performance.now();
   const emit = process.env.TSS_TRACE ? (e: import('../../src/events.js').EngineEvent) => void trace.push(`${(performance.now() - t0).toFixed(0)} ${e.type} ${e.message}${'argv' in e && e.argv ? ` argv=${JSON.stringify(e.argv.slice(-12))}` : ''}`) : () => {};
@@ -71,7 +76,8 @@ async function converge(what: string, src: string, dst: string, timeoutMs: numbe
   timings.push(`${what} ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }
 
-test('mkdir -p with writes at once and one second later; mv d1 d2 then a write to d2/sub/f', async () => {
+for (const b of BACKENDS) test(`[${b}] mkdir -p with writes at once and one second later; mv d1 d2 then a write to d2/sub/f`, async () => {
+  backend = b;
   await withEngine('dirs', async (src, dst) => {
     await mkdir(join(src, 'a/b/c'), { recursive: true });
     await writeFile(join(src, 'a/b/c/now'), 'at once');
@@ -88,7 +94,8 @@ test('mkdir -p with writes at once and one second later; mv d1 d2 then a write t
   });
 });
 
-test('a tree unpacked with tar x and one copied with cp -r', async () => {
+for (const b of BACKENDS) test(`[${b}] a tree unpacked with tar x and one copied with cp -r`, async () => {
+  backend = b;
   const fixture = join(work.path, 'fixture');
   for (let d = 0; d < 50; d++) {
     await mkdir(join(fixture, `dir${d}/inner`), { recursive: true });
@@ -105,7 +112,8 @@ test('a tree unpacked with tar x and one copied with cp -r', async () => {
   });
 });
 
-test('rm -rf of a tree of 20,000 entries', async () => {
+for (const b of BACKENDS) test(`[${b}] rm -rf of a tree of 20,000 entries`, async () => {
+  backend = b;
   await withEngine(
     'rmrf',
     async (src, dst) => {
@@ -132,7 +140,8 @@ for (let i = 0; i < Number(count); i++) {
   writeFileSync(sub + '/f' + i, 'writer ' + id + ' file ' + i);
 }`;
 
-test('8 parallel writers creating 50,000 files', async () => {
+for (const b of BACKENDS) test(`[${b}] 8 parallel writers creating 50,000 files`, async () => {
+  backend = b;
   await withEngine('writers', async (src, dst) => {
     await Promise.all(Array.from({ length: 8 }, (_, id) => run(process.execPath, ['-e', WRITER, src, String(50000 / 8), String(id)])));
     // Generous: on a loaded 2-core machine the byte-for-byte check of 2×50,000 files alone takes ~20 s.
@@ -152,7 +161,8 @@ function prng(seed: number): () => number {
   };
 }
 
-test('a seeded storm of 4,000 mixed operations', async () => {
+for (const b of BACKENDS) test(`[${b}] a seeded storm of 4,000 mixed operations`, async () => {
+  backend = b;
   const SEED = 20261124;
   await withEngine('storm', async (src, dst) => {
     const rnd = prng(SEED);
