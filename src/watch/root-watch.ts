@@ -1,6 +1,7 @@
 /** Per-root bookkeeping of the Watcher, and the numbers it runs by. */
 import { unreachable } from '../errors.js';
 import type { WatchChild } from './child-handle.js';
+import type { RawEvent } from './protocol.js';
 import type { RootState } from './root-state.js';
 
 export interface WatchTuning {
@@ -19,6 +20,9 @@ export interface WatchTuning {
   readonly retireGraceMs: number;
   /** inotify: how often a directory that could not be watched (ENOSPC) is tried again, else reconciled. */
   readonly unwatchedPollMs: number;
+  /** inotify: deletes are held this long after the last one (and at most deleteSettleMaxMs), so an rm -rf resolves to its top. */
+  readonly deleteSettleMs: number;
+  readonly deleteSettleMaxMs: number;
 }
 
 /**
@@ -35,6 +39,9 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = {
   // Twice parcel's longest coalescing window under load (500 ms).
   retireGraceMs: 1000,
   unwatchedPollMs: 10_000,
+  // Well inside the engine's 400 ms stop quiet time, so a stop never outruns a held delete.
+  deleteSettleMs: 50,
+  deleteSettleMaxMs: 250,
 };
 
 /**
@@ -79,6 +86,8 @@ export class RootWatch {
   batches: Promise<void> = Promise.resolve();
   /** parcel: new directories waiting for a re-watch (debounced, with a ceiling). */
   readonly rewatch: { dirs: Set<string>; since: number; timer: NodeJS.Timeout | undefined; queued: boolean } = { dirs: new Set(), since: 0, timer: undefined, queued: false };
+  /** inotify: delete events held for coalescing (Watcher.#onEvents). */
+  readonly deletes: { events: RawEvent[]; since: number; timer: NodeJS.Timeout | undefined } = { events: [], since: 0, timer: undefined };
   /** Restart after a child error or death, with backoff. */
   readonly restart: { timer: NodeJS.Timeout | undefined; attempt: number } = { timer: undefined, attempt: 0 };
   /** Root checks run one at a time; `rootDeleted` is the live child's word, consumed by the next check. */
@@ -219,6 +228,7 @@ export class RootWatch {
     const out = [this.child, this.pending].filter((c): c is WatchChild => c !== undefined);
     clearTimeout(this.rewatch.timer);
     clearTimeout(this.restart.timer);
+    clearTimeout(this.deletes.timer);
     this.#phase = { kind: 'stopped' };
     return out;
   }

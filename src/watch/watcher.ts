@@ -128,6 +128,11 @@ export class Watcher {
   }
 
   async stop(): Promise<void> {
+    // Deletes held for coalescing are handed over first: a stop must not lose them.
+    for (const rw of this.#roots.values()) {
+      if (rw.deletes.events.length > 0 && rw.child) this.#flushDeletes(rw, rw.child);
+      await rw.batches;
+    }
     this.#stopped = true;
     if (this.#poll) clearInterval(this.#poll);
     const children: WatchChild[] = [];
@@ -196,6 +201,29 @@ export class Watcher {
 
   #onEvents(rw: RootWatch, events: readonly RawEvent[], from: WatchChild): void {
     if (this.#stopped) return;
+    if (from.backend === 'inotify') {
+      // inotify reports an rm -rf entry by entry, as it happens: the files of a directory come while
+      // the directory still stands. Held a moment, they resolve to the highest missing ancestor (one
+      // change for the tree, not one per file); every other event goes at once.
+      const now: RawEvent[] = [];
+      const held = rw.deletes;
+      for (const e of events) {
+        if ((e.kernel === 'delete' || e.kernel === 'moved_from') && e.path !== rw.root) held.events.push(e);
+        else now.push(e);
+      }
+      if (held.events.length > 0) {
+        if (held.timer === undefined) held.since = Date.now();
+        clearTimeout(held.timer);
+        const wait = Math.max(0, Math.min(this.#t.deleteSettleMs, held.since + this.#t.deleteSettleMaxMs - Date.now()));
+        held.timer = setTimeout(() => this.#flushDeletes(rw, from), wait);
+      }
+      if (now.length === 0) return;
+      events = now;
+    }
+    this.#resolve(rw, events, from);
+  }
+
+  #resolve(rw: RootWatch, events: readonly RawEvent[], from: WatchChild): void {
     const rules = { excludes: this.#o.excludes, switches: this.#o.switches };
     rw.batches = rw.batches
       .then(async () => {
@@ -209,6 +237,14 @@ export class Watcher {
         if (r.newDirs.length > 0 && from.backend !== 'inotify') this.#newDirs(rw, r.newDirs);
       })
       .catch((err) => this.#watchError(rw, `handling watcher events failed: ${errorText(err)}`));
+  }
+
+  #flushDeletes(rw: RootWatch, from: WatchChild): void {
+    const held = rw.deletes;
+    clearTimeout(held.timer);
+    held.timer = undefined;
+    const events = held.events.splice(0);
+    if (events.length > 0) this.#resolve(rw, events, from);
   }
 
   /** The current subscription cannot see inside new directories: re-subscribe once the burst is over. */
