@@ -19,6 +19,8 @@ export class Intake {
   #open = false;
   #live = false;
   #lastChange = 0;
+  /** Whether a root's watcher reports every loss itself (inotify: an overflow is a gap): then bursts need no reconcile. */
+  #complete: (root: string) => boolean = () => false;
 
   constructor(
     private readonly channels: readonly Channel[],
@@ -26,6 +28,11 @@ export class Intake {
     private readonly schedule: Schedule,
   ) {
     this.#bursts = new BurstDetector(schedule.tuning.burst);
+  }
+
+  /** Tell intake which roots' event streams are complete (see #complete). */
+  completeEvents(fn: (root: string) => boolean): void {
+    this.#complete = fn;
   }
 
   /** Take changes and run the burst controller (the engine is running). */
@@ -65,6 +72,7 @@ export class Intake {
     if (!this.#live) return;
     const now = Date.now();
     for (const root of new Set(changes.map((c) => c.root))) {
+      if (this.#complete(root)) continue;
       const burst = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);
       if (burst?.kind === 'started') {
         this.emit({ type: 'watch', level: 'info', message: `event burst on ${join(root, burst.scope)}: reconciling it once it is over`, root, detail: 'burst' });
