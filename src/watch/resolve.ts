@@ -7,6 +7,7 @@ import { relative, sep, isAbsolute } from 'node:path';
 import type { EventSwitches, Pattern } from '../config/types.js';
 import type { Change, PathState } from '../core/types.js';
 import { parentOf } from '../core/paths.js';
+import { isGone } from '../core/gone.js';
 import { isExcluded } from './filter.js';
 import { allowed } from './switches.js';
 import type { RawEvent } from './protocol.js';
@@ -39,9 +40,11 @@ async function stateOf(abs: string): Promise<PathState> {
     const st = await lstat(abs);
     // A symlink to a directory is a link, sent as a link: 'file'.
     return st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    // ENOENT, ENOTDIR (an ancestor became a file) and EACCES all mean: nothing there we can send.
-    return 'missing';
+  } catch (err) {
+    // Only ENOENT and ENOTDIR (an ancestor became a file) mean gone. An entry we cannot stat
+    // (EACCES: a parent was chmod 000; EIO…) is still there: sent as a path, rsync reports it as
+    // failed with its cause and the remote keeps it. Never a delete (core/gone.ts).
+    return isGone(err) ? 'missing' : 'file';
   }
 }
 

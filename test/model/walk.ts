@@ -39,24 +39,32 @@ export async function walk(root: string): Promise<Map<Key, ModelEntry>> {
     try {
       names = await readdir(abs, { encoding: 'buffer' });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw err;
     }
     for (const name of names) {
       const r = rel ? Buffer.concat([rel, slash, name]) : name;
       const p = Buffer.concat([rootB, slash, r]);
-      const st = await lstat(p);
       const key = r.toString('latin1');
-      if (st.isDirectory()) {
-        out.set(key, { type: 'dir' });
-        await dir(r);
-      } else if (st.isSymbolicLink()) {
-        out.set(key, { type: 'link', target: (await readlink(p, { encoding: 'buffer' })).toString('latin1') });
-      } else if (st.isFile()) {
-        const body = await readFile(p);
-        out.set(key, { type: 'file', size: body.length, sha: createHash('sha1').update(body).digest('hex') });
-      } else {
-        out.set(key, { type: 'other' });
+      // A remote is walked while rsync may still write it: an entry gone meanwhile is skipped (the
+      // next poll sees the settled tree); any other error fails the walk.
+      try {
+        const st = await lstat(p);
+        if (st.isDirectory()) {
+          out.set(key, { type: 'dir' });
+          await dir(r);
+        } else if (st.isSymbolicLink()) {
+          out.set(key, { type: 'link', target: (await readlink(p, { encoding: 'buffer' })).toString('latin1') });
+        } else if (st.isFile()) {
+          const body = await readFile(p);
+          out.set(key, { type: 'file', size: body.length, sha: createHash('sha1').update(body).digest('hex') });
+        } else {
+          out.set(key, { type: 'other' });
+        }
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       }
     }
   }
