@@ -104,8 +104,14 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
 }
 
 /** `a\0b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name. */
+/**
+ * The `--files-from` list. Every entry starts with `./`: rsync skips a files-from line that begins
+ * with `#` or `;` as a comment, even with --from0, and exits 0 — a file named `#notes` or `;x` was
+ * silently never sent (found by the model test). `./#notes` is the same path to rsync (-R keeps
+ * `#notes`), for sends and --delete-missing-args alike.
+ */
 export function nulList(paths: readonly string[]): Buffer {
-  return Buffer.from(paths.map((p) => `${p === '' ? '.' : p}\0`).join(''), 'utf8');
+  return Buffer.from(paths.map((p) => `${p === '' ? '.' : `./${p}`}\0`).join(''), 'utf8');
 }
 
 function tail(s: string): string {

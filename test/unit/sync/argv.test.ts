@@ -87,5 +87,7 @@ test('no secret ever in argv; redactArgv masks what would be one', () => {
 });
 
 test('stdin list: NUL-terminated, the root as ".", any other byte kept', () => {
-  assert.deepEqual(nulList(['a', 'new\nline', '', '-x']), Buffer.from('a\0new\nline\0.\0-x\0'));
+  assert.deepEqual(nulList(['a', 'new\nline', '', '-x']), Buffer.from('./a\0./new\nline\0.\0./-x\0'));
+  // rsync takes a files-from line starting with # or ; for a comment, even with --from0.
+  assert.deepEqual(nulList(['#notes', ';x', 'd/#y']), Buffer.from('./#notes\0./;x\0./d/#y\0'));
 });
