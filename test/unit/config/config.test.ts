@@ -34,7 +34,7 @@ test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
         ],
       },
     ],
-    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined },
+    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, excludes: [], priority: { nice: 10, ionice: { kind: 'best-effort', level: 7 } } },
     threads: 10,
     failLog: { path: `${state}/replay.jsonl`, intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },
@@ -188,6 +188,18 @@ test('the <tssersync> extension element sets every engine knob', () => {
     [3, 50, 2000, 5, 0, 100, '/etc/tssersync/run/t.pid', '/var/log/t.log', '/var/lib/t', 'any', '/usr/local/bin/rsync', '/var/lib/t/replay.jsonl'],
   );
   assert.equal(parse(conf(ONE_ROOT, '<tssersync><stateDir path="/s"/></tssersync>')).pidFile, '/s/tssersync.pid');
+});
+
+test('<priority>: rsync at nice 10, best-effort:7 by default; off restores the old behaviour', () => {
+  const prio = (xml: string) => parse(conf(ONE_ROOT, `<tssersync>${xml}</tssersync>`)).rsync.priority;
+  assert.deepEqual(parse(conf(ONE_ROOT)).rsync.priority, { nice: 10, ionice: { kind: 'best-effort', level: 7 } });
+  assert.deepEqual(prio('<priority nice="15" ionice="best-effort:5"/>'), { nice: 15, ionice: { kind: 'best-effort', level: 5 } });
+  assert.deepEqual(prio('<priority nice="5"/>'), { nice: 5, ionice: { kind: 'best-effort', level: 7 } });
+  assert.deepEqual(prio('<priority ionice="idle"/>'), { nice: 10, ionice: { kind: 'idle' } });
+  assert.deepEqual(prio('<priority nice="0"/>'), { nice: 0, ionice: undefined });
+  assert.deepEqual(prio('<priority nice="off" ionice="off"/>'), { nice: 0, ionice: undefined });
+  assert.deepEqual(prio('<priority start="false"/>'), { nice: 0, ionice: undefined });
+  assert.deepEqual(prio('<priority nice="0" ionice="best-effort:7"/>'), { nice: 0, ionice: { kind: 'best-effort', level: 7 } });
 });
 
 test('plugins: only started ones run; all are defined', () => {

@@ -64,6 +64,11 @@ test('a bad number names the attribute and the value', () => {
   rejects(file({ sersync: '<failLog path="/x" timeToExecute="soon"/>' }), 6, /timeToExecute/);
   rejects(file({ head: '<tssersync><threads num="0"/></tssersync>' }), 9, /num: expected a number of workers/);
   rejects(file({ head: '<tssersync><settle ms="100" max="50"/></tssersync>' }), 9, /ceiling/);
+  rejects(file({ head: '<tssersync><priority nice="20"/></tssersync>' }), 9, /nice/, '<priority>');
+  rejects(file({ head: '<tssersync><priority nice="-5"/></tssersync>' }), 9, /nice/, '<priority>');
+  rejects(file({ head: '<tssersync><priority ionice="realtime"/></tssersync>' }), 9, /ionice: expected "best-effort:N"/, '<priority>');
+  rejects(file({ head: '<tssersync><priority ionice="best-effort:9"/></tssersync>' }), 9, /ionice/, '<priority>');
+  rejects(file({ head: '<tssersync><priority level="3"/></tssersync>' }), 9, /level/, '<priority>');
 });
 
 test('a regex that does not compile, at its element', () => {
