@@ -141,11 +141,12 @@ test('stdin list: every name as its exact bytes (GBK, Latin-1, 0xff, UTF-8)', ()
   const gbk = Buffer.from([0xd6, 0xd0, 0xce, 0xc4]); // 中文 in GBK: not valid UTF-8
   const names = [gbk, Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from([0xff]), Buffer.from('日本/ü', 'utf8')];
   const canonical = names.map((b) => nameFromBytes(b));
-  assert.deepEqual(nulList(canonical), Buffer.concat(names.flatMap((b) => [b, Buffer.from([0])])));
+  const dotSlash = Buffer.from('./');
+  assert.deepEqual(nulList(canonical), Buffer.concat(names.flatMap((b) => [dotSlash, b, Buffer.from([0])])));
   for (let b = 1; b < 256; b++) {
     if (b === 0x2f) continue;
     const one = Buffer.from([0x61, b]);
-    assert.deepEqual(nulList([nameFromBytes(one)]), Buffer.concat([one, Buffer.from([0])]), `byte ${b}`);
+    assert.deepEqual(nulList([nameFromBytes(one)]), Buffer.concat([dotSlash, one, Buffer.from([0])]), `byte ${b}`);
   }
 });
 
