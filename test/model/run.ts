@@ -38,7 +38,7 @@ export interface ModelResult {
   readonly ms: number;
 }
 
-/** Classes that work before the byte-exact watcher and rsync stdin are on main (issue 8.1). */
+/** Every class but non-UTF-8 bytes: to tell a byte-name failure from any other. */
 export const SAFE_CLASSES: readonly NameClass[] = ALL_CLASSES.filter((c) => c !== 'nonUtf8');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,7 +140,7 @@ export async function runModel(o: ModelOptions): Promise<ModelResult> {
   const t0 = Date.now();
   const rng = new Rng(o.seed);
   const steps = o.steps ?? 80;
-  const classes = o.classes ?? SAFE_CLASSES;
+  const classes = o.classes ?? ALL_CLASSES;
   const threads = rng.int(1, 4);
   const nRoots = rng.int(1, 3);
   const nRemotes = rng.int(1, 2);
@@ -270,7 +270,7 @@ export async function runModel(o: ModelOptions): Promise<ModelResult> {
     ? `${params}: ok, ${ops.length} operations, ${Date.now() - t0} ms`
     : [
         `MODEL FAILURE — ${params}`,
-        `reproduce: npm run soak -- --seed ${o.seed} --steps ${steps}${classes.includes('nonUtf8') ? ' --non-utf8' : ''}${o.excludes === false ? ' --no-excludes' : ''}${o.faults === false ? ' --no-faults' : ''}`,
+        `reproduce: npm run soak -- --seed ${o.seed} --steps ${steps}${classes.includes('nonUtf8') ? '' : ' --safe-names'}${o.excludes === false ? ' --no-excludes' : ''}${o.faults === false ? ' --no-faults' : ''}`,
         ...(o.keep ? [`temp dir kept: ${base}`] : []),
         `problems (${problems.length}):`,
         ...problems.slice(0, 40).map((p) => `  ${p}`),

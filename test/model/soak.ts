@@ -2,8 +2,8 @@
  * `npm run soak -- --minutes N`: random seeds of the model test for as long as asked; every failure
  * is printed in full (seed, parameters, operations, differences) and counted.
  * `npm run soak -- --seed S [--steps K]` reruns one seed (what a failure report says to run).
- * Options: --non-utf8 (add the non-UTF-8 name class), --no-excludes, --no-faults, --keep (keep the
- * temp dirs of a failed run).
+ * Options: --safe-names (leave out the non-UTF-8 name class), --no-excludes, --no-faults, --keep (keep
+ * the temp dirs of a failed run), --converge-ms N.
  */
 import { parseArgs } from 'node:util';
 import { ALL_CLASSES } from './names.js';
@@ -14,7 +14,7 @@ const { values } = parseArgs({
     minutes: { type: 'string' },
     seed: { type: 'string' },
     steps: { type: 'string' },
-    'non-utf8': { type: 'boolean', default: false },
+    'safe-names': { type: 'boolean', default: false },
     'no-excludes': { type: 'boolean', default: false },
     'no-faults': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -23,7 +23,7 @@ const { values } = parseArgs({
 });
 const opts = {
   ...(values.steps ? { steps: Number(values.steps) } : {}),
-  classes: values['non-utf8'] ? ALL_CLASSES : SAFE_CLASSES,
+  classes: values['safe-names'] ? SAFE_CLASSES : ALL_CLASSES,
   excludes: !values['no-excludes'],
   faults: !values['no-faults'],
   keep: values.keep,
