@@ -69,6 +69,17 @@ type Op = (w: World, root: string, entries: readonly Found[]) => Promise<string 
 
 const tooLong = (root: string, rel: Buffer): boolean => Buffer.byteLength(root) + 1 + rel.length > MAX_PATH;
 
+/**
+ * A write through one name of a hard-linked file changes the file under its other names too, and
+ * inotify reports it for the name written only: no watcher can see the others change (Sersync,
+ * lsyncd and tssersync alike; the periodic reconcile repairs them). So the model writes only
+ * through files with a single name, and creates only where no such file stands.
+ */
+async function writableName(p: Buffer): Promise<boolean> {
+  const st = await lstat(p).catch(() => undefined);
+  return !st || (st.isFile() && st.nlink === 1);
+}
+
 /** A plain writable file: one name (a write through one of several hard links changes the others unseen). */
 const writable = (entries: readonly Found[]) => entries.filter((e) => e.type === 'file' && e.nlink === 1);
 
@@ -78,6 +89,7 @@ export const OPS: Readonly<Record<string, { weight: number; run: Op }>> = {
     run: async (w, root, entries) => {
       const rel = join(await pickDir(w, root, entries), name(w));
       if (tooLong(root, rel)) return undefined;
+      if (!(await writableName(abs(root, rel)))) return undefined;
       const body = content(w);
       await writeFile(abs(root, rel), body);
       return `create ${label(w, root, rel)} (${body.length} bytes)`;
@@ -226,7 +238,7 @@ export const OPS: Readonly<Record<string, { weight: number; run: Op }>> = {
         if (code === 'EEXIST' || code === 'ENOTDIR') return undefined;
         throw err;
       }
-      if (w.rng.chance(0.5)) await writeFile(abs(root, join(rel, name(w))), content(w)).catch(() => {});
+      if (w.rng.chance(0.5)) await writeFile(abs(root, join(rel, name(w))), content(w), { flag: 'wx' }).catch(() => {});
       return `mkdir -p ${label(w, root, rel)}`;
     },
   },
@@ -292,7 +304,7 @@ export const OPS: Readonly<Record<string, { weight: number; run: Op }>> = {
       for (let i = 0; i < n; i++) {
         const rel = join(dir, Buffer.concat([name(w), Buffer.from(`-${i}`)]));
         if (tooLong(root, rel)) continue;
-        await writeFile(abs(root, rel), w.rng.bytes(w.rng.int(0, 500))).catch(() => {});
+        await writeFile(abs(root, rel), w.rng.bytes(w.rng.int(0, 500)), { flag: 'wx' }).catch(() => {});
         made++;
       }
       return `burst of ${made} files in ${label(w, root, dir)}`;
