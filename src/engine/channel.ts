@@ -220,10 +220,11 @@ export class Channel {
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {
-        result = await this.deps.lane.run(req);
+        result = await this.deps.lane.run(reported);
       } catch (err) {
         // Lanes return outcomes; an exception here is a bug, but the paths must still not be lost.
         const outcome = crashOutcome(err);
