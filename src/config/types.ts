@@ -2,6 +2,7 @@
  * The one typed configuration the rest of tssersync reads. Sersync's XML (and its quirks) is
  * translated into this shape in src/config/ and nowhere else.
  */
+import type { Priority } from '../sync/priority.js';
 
 /** Where rsync sends: an rsync daemon module (`host::module`) or an ssh path (`host:path`). */
 export interface RemoteConfig {
@@ -58,6 +59,10 @@ export interface RsyncSettings {
   readonly binary: string;
   /** `--max-delete=N` per job, when set. Hitting it (exit 25) is reported, not retried forever. */
   readonly maxDelete: number | undefined;
+  /** CPU and I/O priority of rsync children (`<tssersync><priority>`). @default nice 10, best-effort:7 */
+  readonly priority?: Priority;
+  /** Words started before `binary` (`nice -n 10 ionice -c2 -n7`), resolved by the lane at start. */
+  readonly launcher?: readonly string[];
   /**
    * The real-time excludes (`Config.excludes`), applied by every rsync run on every route
    * (src/sync/excludes.ts): one exclude model. @default none
@@ -67,8 +72,16 @@ export interface RsyncSettings {
 
 export type HookWhen = 'all' | 'any';
 
+/**
+ * What a plugin receives: landed `batches` (Sersync's behaviour), health `alerts`
+ * (src/hooks/alerts.ts), or `both`. @default "batches"
+ */
+export type HookEvents = 'batches' | 'alerts' | 'both';
+
 export interface CommandPluginConfig {
   readonly kind: 'command';
+  /** `<param events>`: alerts run `prefix EVENT SUBJECT MESSAGE` (never a shell). @default "batches" */
+  readonly events?: HookEvents;
   readonly prefix: readonly string[];
   readonly suffix: readonly string[];
   readonly ignoreError: boolean;
@@ -91,6 +104,8 @@ export interface SocketPluginConfig {
 
 export interface HttpPluginConfig {
   readonly kind: 'http';
+  /** `<webhook events>`: alerts are POSTed as JSON to the same URL. @default "batches" */
+  readonly events?: HookEvents;
   readonly watch: string | undefined;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -177,4 +192,32 @@ export interface Config {
   readonly logFile: string;
   /** Where pending changes are saved on stop and the dirty marker lives. */
   readonly stateDir: string;
+  /**
+   * The state dir shared by every config in versions before per-config state (set only when
+   * `<stateDir>` is not given): what it holds for this config's roots is adopted at start.
+   */
+  readonly legacyStateDir?: string;
+  /** `<tssersync><watcher backend="…"/>`: absent = inotify on Linux, parcel elsewhere. */
+  readonly watcherBackend?: WatcherBackend;
+  /** `<tssersync><status …/>`: who may read the status socket, and when a remote counts as behind. */
+  readonly status?: StatusSettings;
+  /** `<tssersync><metrics listen="…"/>`: Prometheus metrics, off when absent. */
+  readonly metrics?: MetricsSettings;
 }
+
+export interface StatusSettings {
+  /** Group (name or number) allowed to read the status socket; absent = owner only (0600). */
+  readonly group: string | undefined;
+  /** A remote this far behind is degraded (status exit 1, `lag-high` alert). @default 60 */
+  readonly lagSeconds: number;
+  /** Replay records older than this raise the `replay-old` alert. @default 600 */
+  readonly replayAgeSeconds: number;
+}
+
+export interface MetricsSettings {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The watcher's backend: tssersync's own over Linux inotify, or @parcel/watcher (portable). */
+export type WatcherBackend = 'inotify' | 'parcel';

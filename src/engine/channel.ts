@@ -12,6 +12,10 @@ import { checkJobs, type RootState } from '../core/safety.js';
 import type { Action, PlanLimits, RsyncJob } from '../core/types.js';
 import type { JobResult, SyncRequest, RsyncOutcome } from '../sync/types.js';
 import { unreachable } from '../errors.js';
+import type { Emit } from '../events.js';
+
+/** `queue` events at most this often per channel (the status model needs counts, not every add). */
+const QUEUE_REPORT_MS = 1000;
 
 /** What a channel needs of a lane (src/sync/lane.ts, or the plugin-only stand-in). */
 export interface LanePort {
@@ -33,6 +37,8 @@ export interface ChannelDeps {
   /** A job ended: `landed` reached the remote, `failed` did not (the engine makes them durable). */
   readonly onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) => Promise<void>;
   readonly onHalt: (ch: Channel, check: string, message: string) => void;
+  /** Where `queue` and `full-sync` events go (the status model); also settable with observe(). */
+  readonly emit?: Emit;
 }
 
 export type ChannelState = 'running' | 'halted' | 'stopped';
@@ -45,9 +51,21 @@ export class Channel {
   #planning = false;
   #again = false;
   readonly #running = new Set<Promise<void>>();
+  /** The oldest change each running job carries (epoch ms): lag counts what is in flight too. */
+  readonly #runningOldest = new Map<Promise<void>, number>();
+  #emit: Emit | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
+  #reportedAt = -Infinity;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
+    this.#emit = deps.emit;
+  }
+
+  /** Send this channel's `queue` and `full-sync` events to `emit` (the daemon's status sink). */
+  observe(emit: Emit): void {
+    this.#emit = emit;
+    this.#report();
   }
 
   get root(): string {
@@ -69,12 +87,14 @@ export class Channel {
     const now = this.deps.now();
     this.changes.add(path, action, now);
     this.#wakeAt(leadingEdge(this.changes, now, this.deps.limits) ? now : now + this.deps.limits.settleMs);
+    this.#report();
   }
 
   /** The root is back: try again. */
   resume(): void {
     if (this.#state === 'halted') this.#state = 'running';
     this.#wakeAt(this.deps.now());
+    this.#report();
   }
 
   /** Resolves when nothing is pending or running (tests, --retry-log, drain). */
@@ -90,6 +110,40 @@ export class Channel {
     this.#state = 'stopped';
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#reportTimer) clearTimeout(this.#reportTimer);
+    this.#reportTimer = undefined;
+  }
+
+  /** A throttled `queue` event: one now if the last was long enough ago, else one when it is due. */
+  #report(): void {
+    if (!this.#emit || this.#reportTimer) return;
+    const wait = this.#reportedAt + QUEUE_REPORT_MS - this.deps.now();
+    if (wait <= 0) return this.#sendReport();
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = undefined;
+      this.#sendReport();
+    }, wait);
+    this.#reportTimer.unref();
+  }
+
+  #sendReport(): void {
+    if (!this.#emit) return;
+    this.#reportedAt = this.deps.now();
+    const pending = this.changes.size;
+    const inFlight = this.changes.inFlightCount;
+    let oldest: number | null = pending > 0 ? (this.changes.entries()[0]?.firstSeen ?? null) : null;
+    for (const t of this.#runningOldest.values()) oldest = oldest === null ? t : Math.min(oldest, t);
+    this.#emit({
+      type: 'queue',
+      level: 'debug',
+      message: `${this.root} → ${this.remoteId}: ${pending} path(s) pending, ${inFlight} in flight`,
+      root: this.root,
+      remote: this.remoteId,
+      pending,
+      inFlight,
+      oldestMs: oldest,
+      state: this.#state,
+    });
   }
 
   #wakeAt(at: number): void {
@@ -137,16 +191,20 @@ export class Channel {
       if (halt) {
         this.#state = 'halted';
         this.deps.onHalt(this, halt.check, halt.message);
+        this.#report();
         return;
       }
-      for (const job of p.jobs) this.#dispatch(job);
+      const firstSeen = this.#emit ? firstSeenOf(this.changes.entries(), p.jobs) : undefined;
+      for (const job of p.jobs) this.#dispatch(job, firstSeen?.get(job) ?? now);
     }
     if (p.wakeAt !== undefined) this.#wakeAt(p.wakeAt);
   }
 
-  #dispatch(job: RsyncJob): void {
+  #dispatch(job: RsyncJob, oldest: number): void {
     this.changes.take(job.paths);
     const full = job.action === 'tree' && job.paths.includes('');
+    const emit = this.#emit;
+    if (full) emit?.({ type: 'full-sync', level: 'info', message: `full sync of ${this.root} to ${this.remoteId} started`, root: this.root, remote: this.remoteId, phase: 'start' });
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
@@ -162,6 +220,10 @@ export class Channel {
       const failed = result.ok ? [] : result.failedPaths;
       const failedSet = new Set(failed);
       const landed = job.paths.filter((p) => !failedSet.has(p));
+      if (full) {
+        const phase = result.ok ? 'done' : 'failed';
+        emit?.({ type: 'full-sync', level: result.ok ? 'info' : 'warn', message: `full sync of ${this.root} to ${this.remoteId} ${phase}`, root: this.root, remote: this.remoteId, phase });
+      }
       try {
         await this.deps.onResult(this, job, landed, failed, result.outcome);
         this.changes.finish(job.paths);
@@ -172,11 +234,27 @@ export class Channel {
       }
     })();
     this.#running.add(run);
+    this.#runningOldest.set(run, oldest);
+    this.#report();
     void run.finally(() => {
       this.#running.delete(run);
+      this.#runningOldest.delete(run);
       this.#wakeAt(this.deps.now());
+      this.#report();
     });
   }
+}
+
+/** The oldest change each job carries, from one pass over the pending entries (oldest first). */
+function firstSeenOf(entries: readonly { path: string; firstSeen: number }[], jobs: readonly RsyncJob[]): Map<RsyncJob, number> {
+  const jobOf = new Map<string, RsyncJob>();
+  for (const j of jobs) for (const p of j.paths) jobOf.set(p, j);
+  const out = new Map<RsyncJob, number>();
+  for (const e of entries) {
+    const j = jobOf.get(e.path);
+    if (j && !out.has(j)) out.set(j, e.firstSeen);
+  }
+  return out;
 }
 
 function crashOutcome(err: unknown): RsyncOutcome {

@@ -8,6 +8,7 @@ import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
 import { runRsync } from './runner.js';
+import type { RsyncProgress } from './stats.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 /** How this remote takes deletes: the fast form, the filter fallback, or not yet known. */
@@ -23,6 +24,8 @@ export interface AttemptContext {
   readonly rejectFastForm: () => void;
   /** Called with the main argv before it runs (for job-start events). */
   readonly onArgv: (argv: readonly string[]) => void;
+  /** A full sync's progress lines. */
+  readonly onProgress?: (p: RsyncProgress) => void;
 }
 
 export interface AttemptResult {
@@ -58,7 +61,7 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     const res = await withExcludeRules(live, excluded, async (rulesFile) => {
       const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
       ctx.onArgv(redactArgv(argv));
-      const outcome = await runRsync(argv, { cwd: req.root, ...common });
+      const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
       return { outcome, failed: failedOf(outcome, paths) };
     });
     return retractLate(req, [''], excluded, paths, res, ctx);
@@ -116,13 +119,16 @@ async function send(req: SyncRequest, present: string[], missing: string[], igno
     ctx.rejectFastForm();
   }
   const results: AttemptResult[] = [];
-  if (present.length > 0) {
+  // A top that exists is a non-directory standing where a directory was: it is sent, not deleted.
+  const { present: replaced, missing: deletes } = await splitMissing(req.root, [...tops.keys()]);
+  const send = [...present, ...replaced];
+  if (send.length > 0) {
     const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes, ...rules });
     ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: present, ...common });
-    results.push({ outcome, failed: failedOf(outcome, present) });
+    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: send, ...common });
+    results.push({ outcome, failed: expand(failedOf(outcome, send)) });
   }
-  for (const [parent, names] of byParent(tops.keys())) {
+  for (const [parent, names] of byParent(deletes)) {
     const outcome = await runFallbackDelete(remote, rsync, req.root, parent, names, { signal, onArgv: ctx.onArgv });
     // The filter run names no paths we sent on stdin: a failure fails its whole group.
     results.push({ outcome, failed: outcome.class === 'done' ? [] : expand(names.map((n) => (parent ? `${parent}/${n}` : n))) });

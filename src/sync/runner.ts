@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { nameFromBytes, nameToBytes } from '../core/names.js';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
+import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
 import type { RsyncOutcome } from './types.js';
 
 export interface RunOptions {
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Absolute receiver directory (ssh mode), to place receiver-side error paths. */
   readonly remotePath?: string;
+  /** `--info=progress2` lines as they come (full syncs). */
+  readonly onProgress?: (p: RsyncProgress) => void;
 }
 
 /** Kept for the outcome (operator messages): the end is where rsync says what went wrong. */
@@ -39,6 +42,8 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     const chunks: Buffer[] = [];
     let stderrLength = 0;
     let stderr = '';
+    // Only the end matters (the stats line); a user's -v lists every file before it.
+    let stdout = '';
     let overflow = false;
     let spawnError: string | undefined;
     let settled = false;
@@ -62,6 +67,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
         durationMs: Math.round(performance.now() - started),
         failedPaths,
         spawnError,
+        bytesSent: bytesSentFromStdout(stdout),
       });
     };
     if (bin === undefined) {
@@ -78,7 +84,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     const child = spawn(bin, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       shell: false,
     });
     let killTimer: NodeJS.Timeout | undefined;
@@ -88,6 +94,15 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       killTimer.unref();
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // stdout carries only rsync's own progress and stats lines here (names never matter on it).
+    child.stdout?.setEncoding('latin1');
+    child.stdout?.on('data', (chunk: string) => {
+      stdout = (stdout + chunk).slice(-TAIL_BYTES);
+      if (opts.onProgress) {
+        const p = progressFromStdout(chunk);
+        if (p) opts.onProgress(p);
+      }
+    });
     // Bytes, not text: rsync prints a name's bytes (escaping only what is not printable), and a
     // failed path must match the requested one exactly.
     child.stderr?.on('data', (chunk: Buffer) => {

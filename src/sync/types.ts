@@ -17,6 +17,8 @@ export interface RsyncOutcome {
   readonly failedPaths: readonly string[];
   /** Spawn failed (rsync not installed, etc.). */
   readonly spawnError: string | undefined;
+  /** Bytes rsync said it sent (its stats line); undefined when it printed none. */
+  readonly bytesSent?: number | undefined;
 }
 
 /** One unit of work for a lane, built from a planner job. */

@@ -75,7 +75,7 @@ test('tree jobs (new/moved-in/renamed dirs, bursts, catch-up of a dir): one anch
   const [run] = await s.runs();
   assert.deepEqual(run!.list, ['d']);
   assert.deepEqual([...run!.rules].sort(), ['- /d/.svn', '- /d/b.gz', '- /d/e/c.gz', '- /d/e/sub.svn', `- /d/${latin1(LATIN)}`].sort());
-  assert.deepEqual(run!.argv.slice(0, 4), ['--from0', run!.argv[1], '--no-from0', '-artz'], 'our rules first, before any user include');
+  assert.deepEqual(run!.argv.slice(0, 5), ['--from0', run!.argv[1], '--no-from0', '--info=stats1', '-artz'], 'our rules first, before any user include');
   assert.match(run!.argv[1]!, /^--filter=merge \//);
   assert.ok(run!.argv.includes('--exclude=*.tmp'), "the user's own exclude applies too");
 });

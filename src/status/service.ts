@@ -1,0 +1,104 @@
+/**
+ * The daemon's status sink: the StatusModel fed from the EngineEvent stream (like the logger),
+ * the alerts it raises fed back into that stream, the replay-log counter, and the status socket.
+ * Lives as long as the process (across SIGHUP reloads); `attach` points it at each new engine.
+ */
+import type { Config } from '../config/types.js';
+import type { Emit, EngineEvent } from '../events.js';
+import { AlertDetector } from './alerts.js';
+import { problems, type Thresholds } from './health.js';
+import { reportInotify } from './inotify.js';
+import { StatusModel } from './model.js';
+import { ReplayCounter } from './replay-count.js';
+import { STATUS_SCHEMA_VERSION, type StatusReport } from './report.js';
+import { StatusSocket, statusSocketPath } from './socket.js';
+
+/** Time-based alerts (lag, replay age) are checked this often even when no event comes. */
+const TICK_MS = 1000;
+
+export interface Observable {
+  readonly roots: readonly string[];
+  readonly channels: readonly { observe(emit: Emit): void }[];
+}
+
+export function thresholdsOf(config: Config): Thresholds {
+  return {
+    lagSeconds: config.status?.lagSeconds ?? 60,
+    replayAgeSeconds: config.status?.replayAgeSeconds ?? 600,
+    watchesShare: 0.9,
+  };
+}
+
+export class StatusService {
+  readonly model: StatusModel;
+  readonly #alerts: AlertDetector;
+  readonly #thresholds: Thresholds;
+  readonly #counter: ReplayCounter;
+  readonly #socket: StatusSocket;
+  readonly #tick: NodeJS.Timeout;
+  #forward: Emit;
+
+  /** `forward`: the whole stream (logger and every sink), where alerts and counts go. */
+  constructor(
+    private config: Config,
+    forward: Emit,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#forward = forward;
+    this.#thresholds = thresholdsOf(config);
+    this.model = new StatusModel(config.roots.flatMap((r) => r.remotes.map((m) => ({ root: r.path, remote: m.id }))));
+    this.#alerts = new AlertDetector(this.#thresholds);
+    this.#counter = new ReplayCounter(config.failLog.path, (e) => this.#forward(e));
+    this.#socket = new StatusSocket(statusSocketPath(config.stateDir), () => this.report());
+    this.#tick = setInterval(() => this.#checkAlerts(), TICK_MS).unref();
+  }
+
+  /** The sink: every EngineEvent comes through here. */
+  see = (e: EngineEvent): void => {
+    this.model.apply(e, this.now());
+    this.#counter.see(e);
+    if (e.type !== 'alert' && e.type !== 'queue') this.#checkAlerts();
+  };
+
+  /** A (new) engine: its channels report their queues here, its roots get counted for inotify. */
+  attach(engine: Observable, config: Config): void {
+    this.config = config;
+    for (const ch of engine.channels) ch.observe(this.#forward);
+    void reportInotify(engine.roots, this.#forward).catch(() => {});
+  }
+
+  async listen(): Promise<void> {
+    await this.#socket.listen(this.config.status?.group);
+  }
+
+  get socketPath(): string {
+    return this.#socket.path;
+  }
+
+  report(): StatusReport {
+    const s = this.model.snapshot(this.now());
+    const found = problems(s, this.#thresholds);
+    return {
+      version: STATUS_SCHEMA_VERSION,
+      pid: process.pid,
+      config: this.config.file,
+      ...s,
+      current: found.length === 0,
+      problems: found,
+      thresholds: { lagSeconds: this.#thresholds.lagSeconds, replayAgeSeconds: this.#thresholds.replayAgeSeconds },
+    };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#tick);
+    this.#counter.close();
+    await this.#socket.close();
+  }
+
+  #checkAlerts(): void {
+    const now = this.now();
+    const raised = this.#alerts.check(this.model.snapshot(now), now);
+    // Fed back into the stream after this event is done, so every sink sees events in order.
+    if (raised.length > 0) queueMicrotask(() => raised.forEach((a) => this.#forward(a)));
+  }
+}
