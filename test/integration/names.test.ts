@@ -284,3 +284,40 @@ test('a landed batch says what a byte name is now (file, dir, missing): hooks ge
   const batch = await landedBatch(t.path, ['r'], [GBK_DIR, `${GBK_DIR}/${LATIN}`, FF]);
   assert.deepEqual(batch.items.map((i) => i.state), ['dir', 'file', 'missing']);
 });
+
+test('through the engine: byte names made while the daemon is down go to the replay log, survive a restart, and land when it is back', async () => {
+  const { d, src, dst } = await setup();
+  const t = await tempDir('tss-names-engine-');
+  cleanups.push(t.cleanup);
+  const state = join(t.path, 'state');
+  await mkdir(state);
+  const { Engine } = await import('../../src/engine.js');
+  const { makeConfig, daemonRemote } = await import('../support/config.js');
+  const { waitFor } = await import('../support/tree.js');
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(d)] }], { retries: 1 });
+  const log = new ReplayLog(config.failLog.path);
+  await d.kill();
+  const first = new Engine(config, { emit: () => {}, retryDelayMs: { min: 20, max: 50 } });
+  await first.start();
+  try {
+    await put(src, GBK, 'while down\n');
+    await put(src, `${LATIN_DIR}/${FF}`, 'new dir while down\n');
+    await waitFor(async () => {
+      const paths = (await log.read()).records.map((r) => r.path);
+      return paths.includes(GBK) && (paths.includes(LATIN_DIR) || paths.includes(`${LATIN_DIR}/${FF}`));
+    }, 20000, 'the failed byte names in the replay log');
+  } finally {
+    await first.stop('test');
+  }
+  assert.ok(!(await readFile(log.path, 'utf8')).includes('\ufffd'));
+  await d.restart();
+  const second = new Engine(config, { emit: () => {}, retryDelayMs: { min: 20, max: 50 } });
+  await second.start();
+  try {
+    await waitFor(async () => (await treeDiffBytes(src, dst)).length === 0, 20000, 'replayed after the restart');
+    await second.idle();
+    await waitFor(async () => (await log.read()).records.length === 0, 10000, 'an empty replay log');
+  } finally {
+    await second.stop('test');
+  }
+});
