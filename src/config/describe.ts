@@ -2,7 +2,7 @@
  * The effective settings, for `tssersync --check`. It shows where secrets come from, never their
  * values, and only the names of HTTP headers (an Authorization value is a secret too).
  */
-import { rsyncRuleFor } from '../sync/exclude-rules.js';
+import { rsyncRuleOf } from '../sync/exclude-rules.js';
 import type { Config, PluginConfig, RemoteConfig, SecretSource } from './types.js';
 
 export function describeConfig(config: Config): string {
@@ -43,7 +43,7 @@ function describeExcludes(config: Config): string[] {
   const out = ['excludes (a matching entry is never sent, and its copy on a remote is never deleted):'];
   if (config.excludes.length === 0 && config.crontab.excludes.length === 0 && userFilters(config.rsync.commonParams).length === 0) return ['excludes: none'];
   for (const p of config.excludes) {
-    const rule = p.regex.flags.includes('s') ? rsyncRuleFor(p.source) : undefined;
+    const rule = rsyncRuleOf(p);
     const how = rule ? `rsync rule ${JSON.stringify(rule)}` : 'no rsync glob: trees are walked for its matches';
     out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES} (${how})`);
   }

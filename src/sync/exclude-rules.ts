@@ -18,6 +18,18 @@
  * Any other regex gets undefined: src/sync/excludes.ts then finds its matches with a local walk.
  */
 
+import type { Pattern } from '../config/types.js';
+
+/**
+ * The rule for a compiled exclude. The translation assumes the regex is the expression as
+ * parseConfig compiles it (full match, `s`, no `i`/`m`/`u`); anything else gets undefined and is
+ * walked, which is exact for every regex.
+ */
+export function rsyncRuleOf(p: Pattern): string | undefined {
+  const asConfig = p.regex.flags.includes('s') && /^[gys]*$/.test(p.regex.flags) && p.regex.source === new RegExp(`^(?:${p.source})$`).source;
+  return asConfig ? rsyncRuleFor(p.source) : undefined;
+}
+
 const META = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}']);
 /** Escapes that stand for the character itself. */
 const PLAIN_ESCAPE = new Set(['.', '-', '_', '~', '+', '(', ')', '[', ']', '{', '}', '*', '?', '$', '^', '|', '\\', ' ', '#', '@', '%', '&', '=', ',', ':', ';', '!', "'", '"', '<', '>']);

@@ -31,7 +31,7 @@ import type { Pattern } from '../config/types.js';
 import { nameFromBytes, pathBytes } from '../core/names.js';
 import { filterStrings, isExcluded } from '../watch/filter.js';
 import { excludeRules } from './argv.js';
-import { rsyncRuleFor } from './exclude-rules.js';
+import { rsyncRuleOf } from './exclude-rules.js';
 
 /** The excludes split by how they reach rsync: as globs, or by a walk. */
 export interface ExcludePlan {
@@ -49,7 +49,7 @@ export function planExcludes(excludes: readonly Pattern[]): ExcludePlan {
     const globs: string[] = [];
     const walked: Pattern[] = [];
     for (const p of excludes) {
-      const rule = p.regex.flags.includes('s') ? rsyncRuleFor(p.source) : undefined;
+      const rule = rsyncRuleOf(p);
       if (rule !== undefined) globs.push(rule);
       else walked.push(p);
     }
