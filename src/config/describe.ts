@@ -2,6 +2,7 @@
  * The effective settings, for `tssersync --check`. It shows where secrets come from, never their
  * values, and only the names of HTTP headers (an Authorization value is a secret too).
  */
+import { rsyncRuleOf } from '../sync/exclude-rules.js';
 import type { Config, PluginConfig, RemoteConfig, SecretSource } from './types.js';
 
 export function describeConfig(config: Config): string {
@@ -41,7 +42,11 @@ export const FULL_ROUTES = 'full syncs only: -r, <crontab>, the periodic reconci
 function describeExcludes(config: Config): string[] {
   const out = ['excludes (a matching entry is never sent, and its copy on a remote is never deleted):'];
   if (config.excludes.length === 0 && config.crontab.excludes.length === 0 && userFilters(config.rsync.commonParams).length === 0) return ['excludes: none'];
-  for (const p of config.excludes) out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES}`);
+  for (const p of config.excludes) {
+    const rule = rsyncRuleOf(p);
+    const how = rule ? `rsync rule ${JSON.stringify(rule)}` : 'no rsync glob: trees are walked for its matches';
+    out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES} (${how})`);
+  }
   for (const g of config.crontab.excludes) out.push(`  <crontabfilter> ${g}  -> ${FULL_ROUTES}`);
   for (const w of userFilters(config.rsync.commonParams)) out.push(`  commonParams ${w}  -> every rsync run (every route)`);
   return out;

@@ -69,7 +69,8 @@ function daemonWiring(config: Config, o: WiringOptions): Wiring {
       if (!lane) {
         lane = new Lane({
           remote,
-          rsync: config.rsync,
+          // One exclude model: every rsync run applies the real-time <filter> (src/sync/excludes.ts).
+          rsync: { ...config.rsync, excludes: config.excludes },
           concurrency: config.threads,
           retries: config.retries,
           emit: o.emit,
