@@ -14,6 +14,7 @@ import { Engine } from './engine.js';
 import { createLogger, type Logger } from './log.js';
 import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
 import { showFullSyncProgress, logProgress, SourceCounter } from './progress.js';
+import { adoptLegacyState } from './replay/legacy-state.js';
 import type { Emit } from './events.js';
 import { StatusService } from './status/service.js';
 import { runStatus } from './status/command.js';
@@ -47,6 +48,14 @@ async function load(args: Args): Promise<Config> {
   };
 }
 
+/** State left in the shared dir by earlier versions: this config takes what is for its roots. */
+async function adoptLegacy(config: Config, emit: Emit): Promise<void> {
+  if (config.legacyStateDir === undefined) return;
+  const pluginRoots = (config.definedPlugins ?? config.plugins).flatMap((p) => ('watch' in p && p.watch ? [p.watch] : []));
+  const roots = [...config.roots.map((r) => r.path), ...pluginRoots];
+  await adoptLegacyState({ legacyDir: config.legacyStateDir, stateDir: config.stateDir, roots, replayLog: config.failLog.path, emit });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseCli(argv);
   if (args === 'help') return (console.log(HELP), ExitCode.ok);
@@ -66,6 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const config = await load(args);
     await requireRsync(config);
     const logger = createLogger({ console: true, debug: config.debug });
+    await adoptLegacy(config, logger.emit);
     const engine = new Engine(config, { emit: logger.emit });
     const result = await engine.replayNow({ operator: true });
     console.log(formatReplayReport({ replayed: [...result.replayed], left: [...result.left] }));
@@ -109,6 +119,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   const makeEngine = (config: Config, fullSync: boolean) =>
     new Engine(config, { emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
   let config = first;
+  await adoptLegacy(config, logger.emit);
   let engine = makeEngine(config, args.fullSync);
   status?.attach(engine, config);
   await engine.start();

@@ -78,6 +78,11 @@ export class StateFileError extends TssersyncError {
   }
 }
 
+/** The message of anything thrown, for one-line operator text. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** For exhaustive switches over state unions: a new state fails to compile until handled. */
 export function unreachable(x: never): never {
   throw new Error(`unreachable: ${JSON.stringify(x)}`);

@@ -2,8 +2,10 @@
  * Every default in one place. Sersync's own defaults (the stock confxml.xml values) apply where an
  * element is missing, so a trimmed-down Sersync file behaves as it did there.
  */
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { EventSwitches } from './types.js';
 
 export const DEFAULTS = {
@@ -51,6 +53,27 @@ export function defaultStateDir(
   if (uid === 0) return '/var/lib/tssersync';
   const xdg = env['XDG_STATE_HOME'];
   return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.local', 'state'), 'tssersync');
+}
+
+/**
+ * The state dir of one config when `<stateDir>` is not given: `<base>/<name>-<hash>`, keyed by the
+ * config file's real path, so several tssersync processes on one host (Sersync users run one per
+ * directory) never share pending changes, run markers, pid files or replay logs. The name part is
+ * only there for the operator who lists the directory; the hash (of the real path's bytes, so a
+ * symlinked or relative -o names the same dir) is what keeps two configs apart.
+ * HACK: realpath is a file-system read in an otherwise pure parse; a config that cannot be
+ * resolved (it was read a moment ago, so only a race) falls back to its absolute path.
+ */
+export function configStateDir(base: string, configFile: string): string {
+  let real: string;
+  try {
+    real = realpathSync(configFile);
+  } catch {
+    real = resolve(configFile);
+  }
+  const hash = createHash('sha256').update(real).digest('hex').slice(0, 12);
+  const name = basename(real).replace(/\.xml$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40);
+  return join(base, `${name || 'config'}-${hash}`);
 }
 
 /**

@@ -17,11 +17,10 @@ export function describeConfig(config: Config): string {
     `rsync: ${rs.binary} ${rs.commonParams.map(quote).join(' ')}`.trimEnd(),
     `  timeout: ${rs.timeoutSeconds !== undefined ? `${rs.timeoutSeconds} s` : 'none'}; max deletes per run: ${rs.maxDelete ?? 'unlimited'}`,
     `events: ${Object.entries(config.events).map(([k, v]) => `${k} ${on(v)}`).join(', ')}`,
-    `real-time excludes: ${config.excludes.length ? config.excludes.map((p) => p.source).join('  ') : 'none'}`,
+    ...describeExcludes(config),
     `threads per remote: ${config.threads}; retries: ${config.retries}; settle ${config.settleMs} ms, at most ${config.maxDelayMs} ms`,
     `replay log: ${config.failLog.path}, replayed ${config.failLog.intervalMinutes > 0 ? `every ${config.failLog.intervalMinutes} min` : 'only by --retry-log'}`,
-    `full sync (crontab): ${config.crontab.enabled ? `every ${config.crontab.intervalMinutes} min` : 'off'}` +
-      (config.crontab.enabled && config.crontab.excludes.length ? `, excluding ${config.crontab.excludes.join('  ')}` : ''),
+    `full sync (crontab): ${config.crontab.enabled ? `every ${config.crontab.intervalMinutes} min` : 'off'}`,
     `reconcile: ${config.reconcileIntervalMinutes > 0 ? `every ${config.reconcileIntervalMinutes} min` : 'off'}`,
     `debug: ${on(config.debug)}; xfs: ${on(config.xfs)}`,
     `state dir: ${config.stateDir}; pid file: ${config.pidFile}; log file: ${config.logFile}`,
@@ -34,6 +33,32 @@ export function describeConfig(config: Config): string {
   const idle = (config.definedPlugins ?? []).filter((p) => !config.plugins.includes(p));
   if (idle.length) out.push(`  defined but not started (usable with -m): ${[...new Set(idle.map((p) => p.kind))].join(', ')}`);
   return out.join('\n');
+}
+
+/** Where each exclude applies: one model on every route (docs/configuration.md, "Excludes"). */
+export const LIVE_ROUTES =
+  'live events, new/moved-in/renamed directory trees, -r, <crontab>, the periodic reconcile, burst reconciles, catch-up after a stop, the pending file, replay and --retry-log';
+export const FULL_ROUTES = 'full syncs only: -r, <crontab>, the periodic reconcile, and a catch-up, replay or pending full sync of a whole root';
+
+function describeExcludes(config: Config): string[] {
+  const out = ['excludes (a matching entry is never sent, and its copy on a remote is never deleted):'];
+  if (config.excludes.length === 0 && config.crontab.excludes.length === 0 && userFilters(config.rsync.commonParams).length === 0) return ['excludes: none'];
+  for (const p of config.excludes) out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES}`);
+  for (const g of config.crontab.excludes) out.push(`  <crontabfilter> ${g}  -> ${FULL_ROUTES}`);
+  for (const w of userFilters(config.rsync.commonParams)) out.push(`  commonParams ${w}  -> every rsync run (every route)`);
+  return out;
+}
+
+/** The filter options among commonParams words, each with its argument. */
+function userFilters(words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (/^--(exclude|include|filter)=/.test(w) || /^-f./.test(w)) out.push(w);
+    else if (/^--(exclude|include|filter)$/.test(w) || w === '-f') out.push(`${w} ${words[++i] ?? ''}`);
+    else if (w === '--cvs-exclude' || /^-[a-zA-Z]*[CF][a-zA-Z]*$/.test(w)) out.push(w);
+  }
+  return out;
 }
 
 function describeRemote(r: RemoteConfig): string {

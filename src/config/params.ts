@@ -60,6 +60,10 @@ const FORBIDDEN_LONG: ReadonlyArray<readonly [test: (name: string) => boolean, w
   [(n) => ['--no-relative', '--no-R', '--no-recursive', '--no-r'].includes(n), 'tssersync relies on -R and adds -r where a subtree must be sent'],
   [(n) => ['--read-batch', '--write-batch', '--only-write-batch'].includes(n), 'batch mode does not transfer'],
   [(n) => ['--include-from', '--exclude-from'].includes(n), 'the engine may pass its own; use --exclude=… or --filter="merge FILE" instead'],
+  [
+    (n) => n === '--iconv',
+    'it rewrites names between character sets, and tssersync replicates names as the bytes they are (a GBK or Latin-1 name arrives unchanged); convert names on the source if the remote must hold another encoding',
+  ],
 ];
 
 /** Short options (also inside bundles like `-artuz`) that break the engine. */

@@ -52,11 +52,14 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
   const threads = overrides.threads ?? ext.threads ?? DEFAULTS.threads;
   if (!Number.isSafeInteger(threads) || threads < 1) throw new UsageError(`-n: expected a positive number of threads, got ${threads}`);
 
+  // One exclude model: the real-time excludes also ride with the rsync settings, so every rsync run
+  // on every route applies them (src/sync/excludes.ts).
+  const excludes = readFilter(r, r.one(head, 'filter'));
   return {
     file: resolve(file),
     debug: overrides.debug ?? (debug !== undefined && r.flag(debug, 'start')),
     xfs: fileSystem !== undefined && r.flag(fileSystem, 'xfs'),
-    excludes: readFilter(r, r.one(head, 'filter')),
+    excludes,
     events: readSwitches(r, r.one(head, 'inotify')),
     roots,
     rsync: {
@@ -64,6 +67,8 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
       timeoutSeconds: rsync.timeoutSeconds,
       binary: ext.rsyncBinary ?? DEFAULTS.rsyncBinary,
       maxDelete: ext.maxDelete,
+      priority: ext.priority,
+      excludes,
     },
     threads,
     failLog: readFailLog(r, r.one(sersync, 'failLog'), ext.stateDir),
@@ -80,6 +85,8 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     stateDir: ext.stateDir,
     ...(ext.status ? { status: ext.status } : {}),
     ...(ext.metrics ? { metrics: ext.metrics } : {}),
+    ...(ext.legacyStateDir !== undefined ? { legacyStateDir: ext.legacyStateDir } : {}),
+    ...(ext.watcherBackend ? { watcherBackend: ext.watcherBackend } : {}),
   };
 }
 

@@ -100,8 +100,21 @@ function remote(r: Reader, el: XmlElement, g: RsyncBlock): RemoteConfig {
   };
 }
 
+/**
+ * Where a remote writes, for the same-destination check: host and port as written (the config
+ * cannot know that two names are one machine) and the module or path without trailing slashes.
+ */
+function destination(rem: RemoteConfig): { place: string; path: string } {
+  const path = rem.module.replace(/\/{2,}/g, '/').replace(/(?<=.)\/+$/, '');
+  return { place: `${rem.mode} ${rem.host.toLowerCase()} ${rem.port ?? (rem.mode === 'daemon' ? 873 : 22)}`, path };
+}
+
+/** `a` and `b` are the same directory, or one is inside the other. */
+const overlaps = (a: string, b: string): boolean => a === b || b.startsWith(a.endsWith('/') ? a : `${a}/`) || a.startsWith(b.endsWith('/') ? b : `${b}/`);
+
 export function readRoots(r: Reader, sersync: XmlElement, g: RsyncBlock): WatchRoot[] {
   const roots: WatchRoot[] = [];
+  const taken: { root: string; line: number; id: string; dest: ReturnType<typeof destination> }[] = [];
   for (const lp of r.all(sersync, 'localpath')) {
     r.shape(lp, ['watch'], ['remote']);
     const path = r.path(lp, 'watch');
@@ -110,9 +123,23 @@ export function readRoots(r: Reader, sersync: XmlElement, g: RsyncBlock): WatchR
     if (remotes.length === 0) r.fail(lp, 'expected at least one <remote ip="…" name="…"/> inside <localpath>');
     const seen = new Set<string>();
     for (const [i, rem] of remotes.entries()) {
-      if (seen.has(rem.id)) r.fail(r.all(lp, 'remote')[i] as XmlElement, `duplicate remote ${rem.id} for ${path}`);
+      const el = r.all(lp, 'remote')[i] as XmlElement;
+      if (seen.has(rem.id)) r.fail(el, `duplicate remote ${rem.id} for ${path}`);
       seen.add(rem.id);
+      // Each root's full syncs run with --delete on its destination: two roots on one destination
+      // (or one inside the other) would delete each other's files, one sync after the other.
+      const dest = destination(rem);
+      const other = taken.find((t) => t.dest.place === dest.place && overlaps(t.dest.path, dest.path));
+      if (other) {
+        const same = other.dest.path === dest.path;
+        r.fail(
+          el,
+          `${rem.id} ${same ? 'is already the destination' : `overlaps ${other.id}, the destination`} of the watch root ${other.root} (line ${other.line}): ` +
+            `two roots on one destination would delete each other's files; give each root a module or directory of its own`,
+        );
+      }
     }
+    for (const rem of remotes) taken.push({ root: path, line: lp.line, id: rem.id, dest: destination(rem) });
     roots.push({ path, remotes, line: lp.line });
   }
   if (roots.length === 0) r.fail(sersync, 'expected at least one <localpath watch="/dir"> with a <remote>');

@@ -2,10 +2,11 @@
  * The additive `<tssersync>` element under `<head>`: settings Sersync never had. Everything is
  * optional; what is missing takes its default in parse.ts.
  */
-import { DEFAULTS, defaultStateDir } from './defaults.js';
+import { DEFAULTS, configStateDir, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
-import type { HookWhen, MetricsSettings, StatusSettings } from './types.js';
+import type { HookWhen, MetricsSettings, StatusSettings, WatcherBackend } from './types.js';
 import type { XmlElement } from './xml.js';
+import { DEFAULT_PRIORITY, NO_PRIORITY, parseIoClass, type Priority } from '../sync/priority.js';
 
 export interface Extensions {
   readonly threads: number | undefined;
@@ -16,15 +17,21 @@ export interface Extensions {
   readonly maxDelete: number | undefined;
   readonly pidFile: string | undefined;
   readonly logFile: string | undefined;
-  /** Always set: the default depends on who runs tssersync. */
+  /** Always set: the default depends on who runs tssersync, and is one dir per config file. */
   readonly stateDir: string;
+  /** Set when `<stateDir>` is not given: the shared dir of earlier versions, adopted at start. */
+  readonly legacyStateDir: string | undefined;
   readonly hookWhen: HookWhen | undefined;
   readonly rsyncBinary: string | undefined;
+  /** `<priority nice="…" ionice="…"/>`: how rsync children are started. */
+  readonly priority: Priority;
+  /** `<watcher backend="inotify|parcel"/>`; undefined = the platform's default. */
+  readonly watcherBackend: WatcherBackend | undefined;
   readonly status: StatusSettings | undefined;
   readonly metrics: MetricsSettings | undefined;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'status', 'metrics'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority', 'watcher', 'status', 'metrics'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -46,6 +53,8 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const stateDir = child('stateDir', ['path']);
   const hooks = child('hooks', ['when']);
   const binary = child('rsyncBinary', ['path']);
+  const priority = child('priority', ['start', 'nice', 'ionice']);
+  const watcher = child('watcher', ['backend']);
   const status = child('status', ['group', 'lag', 'replayAge']);
   const metrics = child('metrics', ['listen', 'public']);
 
@@ -69,7 +78,10 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     maxDelete: maxDelete ? r.int(maxDelete, 'num', { min: 0, what: 'a number of deletions per rsync run' }) : undefined,
     pidFile: pidFile ? r.path(pidFile, 'path') : undefined,
     logFile: logFile ? r.path(logFile, 'path') : undefined,
-    stateDir: stateDir ? r.path(stateDir, 'path') : defaultStateDir(),
+    // An explicit <stateDir> is the operator's, used as is (one per config: the run marker refuses
+    // a second instance on it); the default is a dir of this config's own under the shared base.
+    stateDir: stateDir ? r.path(stateDir, 'path') : configStateDir(defaultStateDir(), r.file),
+    legacyStateDir: stateDir ? undefined : defaultStateDir(),
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
@@ -81,6 +93,8 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
         }
       : undefined,
     metrics: metrics ? metricsListen(r, metrics) : undefined,
+    priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
+    watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
   };
 }
 
@@ -113,7 +127,29 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
 }
 
+/**
+ * `<priority nice="10" ionice="best-effort:7"/>`. `start="false"`, `nice="off"` or `nice="0"` with
+ * no ionice restores the old behaviour (rsync at the daemon's own priority); `ionice="off"` leaves
+ * the I/O class alone. The idle class is taken only when asked for by name.
+ */
+function readPriority(r: Reader, el: XmlElement): Priority {
+  if (el.attrs['start'] !== undefined && !r.flag(el, 'start')) return NO_PRIORITY;
+  const niceText = el.attrs['nice']?.trim();
+  const nice = niceText === undefined ? DEFAULT_PRIORITY.nice : niceText.toLowerCase() === 'off' ? 0 : r.int(el, 'nice', { min: 0, max: 19, what: 'a nice increment from 0 (unchanged) to 19 (lowest CPU priority), or "off"' });
+  const ioText = el.attrs['ionice'];
+  if (ioText === undefined) return { nice, ionice: nice === 0 && niceText !== undefined ? undefined : DEFAULT_PRIORITY.ionice };
+  const io = parseIoClass(ioText);
+  if (io === undefined) r.fail(el, `ionice: expected "best-effort:N" (N from 0, highest, to 7, lowest), "idle" or "off", got ${JSON.stringify(ioText)}`);
+  return { nice, ionice: io === 'off' ? undefined : io };
+}
+
 function rsyncBinary(r: Reader, el: XmlElement): string {
   const v = r.required(el, 'path', 'the rsync program');
   return v.includes('/') ? r.resolvePath(v) : v;
+}
+
+function watcherBackend(r: Reader, el: XmlElement): WatcherBackend {
+  const v = r.required(el, 'backend', '"inotify" (Linux) or "parcel" (@parcel/watcher)');
+  if (v !== 'inotify' && v !== 'parcel') r.fail(el, `backend: expected "inotify" (Linux) or "parcel" (@parcel/watcher), got ${JSON.stringify(v)}`);
+  return v;
 }

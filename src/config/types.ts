@@ -2,6 +2,7 @@
  * The one typed configuration the rest of tssersync reads. Sersync's XML (and its quirks) is
  * translated into this shape in src/config/ and nowhere else.
  */
+import type { Priority } from '../sync/priority.js';
 
 /** Where rsync sends: an rsync daemon module (`host::module`) or an ssh path (`host:path`). */
 export interface RemoteConfig {
@@ -58,6 +59,15 @@ export interface RsyncSettings {
   readonly binary: string;
   /** `--max-delete=N` per job, when set. Hitting it (exit 25) is reported, not retried forever. */
   readonly maxDelete: number | undefined;
+  /** CPU and I/O priority of rsync children (`<tssersync><priority>`). @default nice 10, best-effort:7 */
+  readonly priority?: Priority;
+  /** Words started before `binary` (`nice -n 10 ionice -c2 -n7`), resolved by the lane at start. */
+  readonly launcher?: readonly string[];
+  /**
+   * The real-time excludes (`Config.excludes`), applied by every rsync run on every route
+   * (src/sync/excludes.ts): one exclude model. @default none
+   */
+  readonly excludes?: readonly Pattern[];
 }
 
 export type HookWhen = 'all' | 'any';
@@ -182,6 +192,13 @@ export interface Config {
   readonly logFile: string;
   /** Where pending changes are saved on stop and the dirty marker lives. */
   readonly stateDir: string;
+  /**
+   * The state dir shared by every config in versions before per-config state (set only when
+   * `<stateDir>` is not given): what it holds for this config's roots is adopted at start.
+   */
+  readonly legacyStateDir?: string;
+  /** `<tssersync><watcher backend="…"/>`: absent = inotify on Linux, parcel elsewhere. */
+  readonly watcherBackend?: WatcherBackend;
   /** `<tssersync><status …/>`: who may read the status socket, and when a remote counts as behind. */
   readonly status?: StatusSettings;
   /** `<tssersync><metrics listen="…"/>`: Prometheus metrics, off when absent. */
@@ -201,3 +218,6 @@ export interface MetricsSettings {
   readonly host: string;
   readonly port: number;
 }
+
+/** The watcher's backend: tssersync's own over Linux inotify, or @parcel/watcher (portable). */
+export type WatcherBackend = 'inotify' | 'parcel';

@@ -14,6 +14,11 @@ export interface Change {
   readonly event: 'create' | 'update' | 'delete';
   /** What lstat said when the change was observed. */
   readonly state: PathState;
+  /**
+   * A rename inside the root, seen by the inotify backend: the path this entry had before. The
+   * old path is reported too, as its own (missing) change; this only says the two are one move.
+   */
+  readonly from?: string;
 }
 
 /**

@@ -11,6 +11,8 @@
  * rsyncs overlap), and in the 10,000-file bench that alone made the burst land 20% later than a
  * bare rsync. Pure: `now` is an argument; the engine owns the timers.
  */
+import { parentOf } from '../core/paths.js';
+
 export interface BurstOptions {
   readonly threshold: number;
   readonly windowMs: number;
@@ -85,11 +87,6 @@ export class BurstDetector {
     this.#roots.delete(root);
     return b.scope ?? '';
   }
-}
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
 }
 
 /** Deepest directory holding both `dir` and `path` (relative paths, "" = root). */

@@ -10,11 +10,13 @@
  * - any other entry whose ctime is after the stop is sent as a path.
  * The root itself changed means a full sync of the root. Only local lstat calls: no remote walk.
  * Entries the real-time filter excludes are skipped, as the watcher would skip them.
+ * Names are bytes: directories are read with Buffer names and every fs call takes the exact path
+ * bytes (src/core/names.ts), so a GBK, Latin-1 or 0xff name is found and sent as it is.
  */
 import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { Pattern } from '../config/types.js';
+import { nameFromBytes, pathBytes } from '../core/names.js';
 import type { Action } from '../core/types.js';
 import { isExcluded } from '../watch/filter.js';
 
@@ -42,12 +44,15 @@ export async function changedSince(root: string, sinceMs: number, excludes: read
 
   const visitDir = (rel: string): void =>
     add(async () => {
-      const names = await readdir(join(root, rel)).catch(vanished);
-      for (const name of names ?? []) add(() => visit(rel ? `${rel}/${name}` : name));
+      const names = await readdir(pathBytes(root, rel), { encoding: 'buffer' }).catch(vanished);
+      for (const raw of names ?? []) {
+        const name = nameFromBytes(raw);
+        add(() => visit(rel ? `${rel}/${name}` : name));
+      }
     });
 
   async function visit(rel: string): Promise<void> {
-    const st = await lstat(join(root, rel)).catch(vanished);
+    const st = await lstat(pathBytes(root, rel)).catch(vanished);
     scanned++;
     if (!st || isExcluded(excludes, rel, st.isDirectory())) return;
     if (st.isDirectory()) {

@@ -37,7 +37,7 @@ export interface ChannelDeps {
   /** A job ended: `landed` reached the remote, `failed` did not (the engine makes them durable). */
   readonly onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) => Promise<void>;
   readonly onHalt: (ch: Channel, check: string, message: string) => void;
-  /** Where `queue` and `full-sync` events go (the status model); also settable with observe(). */
+  /** Where `queue` and `full-sync` events go (the status model). */
   readonly emit?: Emit;
 }
 
@@ -53,19 +53,13 @@ export class Channel {
   readonly #running = new Set<Promise<void>>();
   /** The oldest change each running job carries (epoch ms): lag counts what is in flight too. */
   readonly #runningOldest = new Map<Promise<void>, number>();
-  #emit: Emit | undefined;
+  readonly #emit: Emit | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #reportedAt = -Infinity;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
     this.#emit = deps.emit;
-  }
-
-  /** Send this channel's `queue` and `full-sync` events to `emit` (the daemon's status sink). */
-  observe(emit: Emit): void {
-    this.#emit = emit;
-    this.#report();
   }
 
   get root(): string {

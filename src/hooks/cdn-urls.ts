@@ -10,6 +10,7 @@
  * with a space, `?`, `#` or a newline becomes the URL a browser would request, where Sersync sent
  * raw bytes (and broke the request line). Plain ASCII names give Sersync's exact URL.
  */
+import { nameToBytes } from '../core/names.js';
 import type { LandedItem } from './types.js';
 import { relativeToWatch } from './scope.js';
 
@@ -54,9 +55,25 @@ export function cdnTargets(items: readonly LandedItem[], o: CdnUrlOptions): Arra
   return out;
 }
 
-/** Percent-encodes each `/`-separated segment; the slashes stay. */
+/**
+ * Percent-encodes each `/`-separated segment; the slashes stay. Names are bytes: each segment's
+ * exact bytes are encoded (a GBK or Latin-1 name gives the URL of the file as the web server
+ * serves it), with encodeURIComponent's unreserved set, so every UTF-8 name gives the same URL as
+ * before (encodeURIComponent itself throws on a non-UTF-8 byte's escape).
+ */
 export function encodePath(path: string): string {
-  return path.split('/').map(encodeURIComponent).join('/');
+  return path.split('/').map(encodeBytes).join('/');
+}
+
+const UNRESERVED = /^[A-Za-z0-9\-_.!~*'()]$/;
+
+function encodeBytes(segment: string): string {
+  let out = '';
+  for (const b of nameToBytes(segment)) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && UNRESERVED.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** base + path, without doubling the slash where a base ends in `/` and the path starts with one. */

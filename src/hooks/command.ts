@@ -3,6 +3,13 @@
  * pasted the path into a `/bin/sh -c` string, so a name with `;` or backticks ran code; here the
  * path is one argv word and no shell is ever involved.
  *
+ * Names are bytes, but Node's spawn encodes argv as UTF-8: a path that is not valid UTF-8 (a GBK
+ * or Latin-1 name) would reach the command with U+FFFD in it. Such a path goes through GNU xargs
+ * instead: `xargs -0 -I PLACEHOLDER -- prefix… PLACEHOLDER suffix…` reads the path's exact bytes,
+ * NUL-terminated, on its stdin and execs the configured argv with them (no shell either). Every
+ * other path is a plain argv word, as before. With xargs, a failing command's code is xargs' own
+ * (123 for 1-125, 124 for 255, 125 killed): the message says so.
+ *
  * ignoreError="true" (Sersync's default): a non-zero exit or a timeout is reported and dropped.
  * ignoreError="false": it is a failure, retried and then written to the replay log. A command that
  * cannot be started at all (missing program) is always a failure: it is a setup problem.
@@ -10,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import PQueue from 'p-queue';
 import type { CommandPluginConfig } from '../config/types.js';
+import { hasEscapes, nameToBytes } from '../core/names.js';
 import { HookError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { throwIfFailed } from './failure.js';
@@ -30,8 +38,26 @@ export function commandArgv(cfg: Pick<CommandPluginConfig, 'prefix' | 'suffix'>,
   return [...cfg.prefix, absolute, ...cfg.suffix];
 }
 
+/** What xargs replaces with the path's bytes; a word no configured argv holds. */
+const PLACEHOLDER = '{tssersync-path}';
+
+export interface Invocation {
+  readonly argv: readonly string[];
+  /** Bytes for the command's stdin (the xargs route), else stdin is /dev/null. */
+  readonly stdin?: Buffer;
+}
+
+/** The argv for one path: a plain word when it is valid UTF-8, else through xargs (see above). */
+export function commandInvocation(cfg: Pick<CommandPluginConfig, 'prefix' | 'suffix'>, absolute: string): Invocation {
+  if (!hasEscapes(absolute)) return { argv: commandArgv(cfg, absolute) };
+  const words = [...cfg.prefix, ...cfg.suffix];
+  let ph = PLACEHOLDER;
+  while (words.some((w) => w.includes(ph))) ph = `{${ph}}`;
+  return { argv: ['xargs', '-0', '-I', ph, '--', ...cfg.prefix, ph, ...cfg.suffix], stdin: Buffer.concat([nameToBytes(absolute), Buffer.from([0])]) };
+}
+
 /** Runs one argv without a shell, killing its process group after `timeoutMs`. */
-export function runArgv(argv: readonly string[], timeoutMs: number): Promise<RunResult> {
+export function runArgv(argv: readonly string[], timeoutMs: number, stdin?: Buffer): Promise<RunResult> {
   const [file, ...args] = argv;
   return new Promise((resolve) => {
     if (!file) return resolve({ ok: false, ran: false, message: 'empty command' });
@@ -39,7 +65,11 @@ export function runArgv(argv: readonly string[], timeoutMs: number): Promise<Run
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     // Own process group, so a timeout also stops what the command started (a script's children).
-    const child = spawn(file, args, { shell: false, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, args, { shell: false, detached: true, stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    if (stdin && child.stdin) {
+      child.stdin.on('error', () => {});
+      child.stdin.end(stdin);
+    }
     const kill = (sig: NodeJS.Signals) => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, sig);
@@ -52,8 +82,8 @@ export function runArgv(argv: readonly string[], timeoutMs: number): Promise<Run
       kill('SIGTERM');
       killer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
     }, timeoutMs);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ ok: false, ran: false, message: `cannot run ${file}: ${err.code ?? err.message}` });
@@ -63,11 +93,21 @@ export function runArgv(argv: readonly string[], timeoutMs: number): Promise<Run
       if (killer) clearTimeout(killer);
       if (code === 0 && !timedOut) return resolve({ ok: true, ran: true, message: 'ok' });
       const tail = stderr.trim().split('\n').pop() ?? '';
-      const why = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exit code ${code}`;
+      const via = file === 'xargs' && stdin ? XARGS_CODES[code ?? -1] : undefined;
+      const why = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exit code ${code}${via ? ` (${via})` : ''}`;
       resolve({ ok: false, ran: true, message: `${file} ${why}${tail ? `: ${tail}` : ''}` });
     });
   });
 }
+
+/** GNU xargs' own exit codes, for the message when the xargs route ran the command. */
+const XARGS_CODES: Readonly<Record<number, string>> = {
+  123: 'from xargs: the command exited with a code from 1 to 125',
+  124: 'from xargs: the command exited with 255',
+  125: 'from xargs: the command was killed by a signal',
+  126: 'from xargs: the command cannot be run',
+  127: 'from xargs: the command was not found',
+};
 
 export class CommandHook implements Hook {
   readonly #queue: PQueue;
@@ -93,7 +133,8 @@ export class CommandHook implements Hook {
     await Promise.all(
       items.map((item) =>
         this.#queue.add(async () => {
-          const r = await runArgv(commandArgv(this.cfg, item.absolute), this.cfg.timeoutMs);
+          const how = commandInvocation(this.cfg, item.absolute);
+          const r = await runArgv(how.argv, this.cfg.timeoutMs, how.stdin);
           if (r.ok) return;
           if (r.ran && this.cfg.ignoreError) {
             this.deps.emit({ type: 'hook', level: 'warn', message: `${this.name}: ${r.message} (ignored: ignoreError="true")`, hook: this.name, ok: false, paths: 1 });

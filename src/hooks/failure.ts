@@ -27,6 +27,5 @@ export function throwIfFailed(hook: string, total: number, failed: readonly Land
   throw new PartialDeliveryError(hook, `${failed.length} of ${total} path(s) failed: ${shown}`, failed);
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** One-line text of anything thrown (one definition, in src/errors.ts). */
+export { errorText } from '../errors.js';

@@ -6,8 +6,14 @@
  *
  * `kind` is what the path is on the source now: "file", "dir", or "missing" (deleted). Any reply
  * other than 2xx is a failure, retried and then written to the replay log.
+ *
+ * Names are bytes. `path` and `absolute` are JSON strings of the canonical form (src/core/names.ts):
+ * a UTF-8 name is plain text; a byte that is not UTF-8 is the lone surrogate escape `\udcXX`
+ * (XX = the byte). An item whose name holds such a byte also carries `pathBase64` and
+ * `absoluteBase64`: the exact bytes, for consumers whose JSON parser replaces lone surrogates.
  */
 import type { HttpPluginConfig } from '../config/types.js';
+import { hasEscapes, nameToBytes } from '../core/names.js';
 import { HookError } from '../errors.js';
 import { itemsUnder } from './scope.js';
 import type { Hook, LandedBatch } from './types.js';
@@ -16,7 +22,16 @@ export interface WebhookBody {
   readonly root: string;
   readonly remotes: readonly string[];
   readonly time: string;
-  readonly items: ReadonlyArray<{ readonly path: string; readonly absolute: string; readonly kind: 'file' | 'dir' | 'missing' }>;
+  readonly items: readonly WebhookItem[];
+}
+
+export interface WebhookItem {
+  readonly path: string;
+  readonly absolute: string;
+  readonly kind: 'file' | 'dir' | 'missing';
+  /** Only for a name that is not valid UTF-8: its exact bytes, base64. */
+  readonly pathBase64?: string;
+  readonly absoluteBase64?: string;
 }
 
 export function webhookBody(batch: LandedBatch, watch: string | undefined): WebhookBody {
@@ -24,7 +39,12 @@ export function webhookBody(batch: LandedBatch, watch: string | undefined): Webh
     root: batch.root,
     remotes: batch.remotes,
     time: new Date(batch.time).toISOString(),
-    items: itemsUnder(batch, watch).map((i) => ({ path: i.path, absolute: i.absolute, kind: i.state })),
+    items: itemsUnder(batch, watch).map((i): WebhookItem => ({
+      path: i.path,
+      absolute: i.absolute,
+      kind: i.state,
+      ...(hasEscapes(i.absolute) ? { pathBase64: nameToBytes(i.path).toString('base64'), absoluteBase64: nameToBytes(i.absolute).toString('base64') } : {}),
+    })),
   };
 }
 

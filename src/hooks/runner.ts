@@ -5,10 +5,16 @@
  * the rest goes to onGiveUp, where the engine writes replay records. Nothing is dropped silently:
  * a full queue, a stop, or a delivery still running when close() gives up all end in onGiveUp.
  *
- *    open ──close()──► closing (retries cut short, grace for what runs) ──► closed
+ *    open ──close()──► closing ──deliveries done, or the grace ran out──► closed
+ *     │                   │ retries cut short; running deliveries get `closeGraceMs`;
+ *     │                   │ what is left then is given up
+ *     └ submit(): queue   └ submit(): give up at once (so does closed)
+ *
+ * A job (one hook × one batch) settles exactly once: delivered, or given up (onGiveUp).
  */
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
+import { unreachable } from '../errors.js';
 import type { Emit } from '../events.js';
 import { errorText, remainder } from './failure.js';
 import type { Hook, LandedBatch } from './types.js';
@@ -38,16 +44,22 @@ interface Job {
   settled: boolean;
 }
 
+export type HookRunnerState = 'open' | 'closing' | 'closed';
+
 export class HookRunner {
   readonly #o: HookRunnerOptions;
   readonly #queues = new Map<Hook, PQueue>();
   readonly #jobs = new Set<Job>();
   readonly #abort = new AbortController();
-  #closed = false;
+  #state: HookRunnerState = 'open';
 
   constructor(o: HookRunnerOptions) {
     this.#o = o;
     for (const h of o.hooks) this.#queues.set(h, new PQueue({ concurrency: o.concurrency ?? 4 }));
+  }
+
+  get state(): HookRunnerState {
+    return this.#state;
   }
 
   /** Hands a landed batch to every hook; returns at once. */
@@ -55,13 +67,21 @@ export class HookRunner {
     if (batch.items.length === 0) return;
     for (const [hook, queue] of this.#queues) {
       const job: Job = { hook, pending: batch, lastError: '', settled: false };
-      if (this.#closed) {
-        void this.#giveUp(job, 'tssersync is stopping');
-      } else if (queue.size >= (this.#o.maxQueued ?? 1000)) {
-        void this.#giveUp(job, `${queue.size} batches already wait for this hook`);
-      } else {
-        this.#jobs.add(job);
-        void queue.add(() => this.#run(job));
+      switch (this.#state) {
+        case 'open':
+          if (queue.size >= (this.#o.maxQueued ?? 1000)) {
+            void this.#giveUp(job, `${queue.size} batches already wait for this hook`);
+          } else {
+            this.#jobs.add(job);
+            void queue.add(() => this.#run(job));
+          }
+          break;
+        case 'closing':
+        case 'closed':
+          void this.#giveUp(job, 'tssersync is stopping');
+          break;
+        default:
+          unreachable(this.#state);
       }
     }
   }
@@ -87,7 +107,7 @@ export class HookRunner {
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
           job.pending = remainder(job.pending, error);
           job.lastError = errorText(error);
-          if (retriesLeft > 0 && !this.#closed) {
+          if (retriesLeft > 0 && this.#state === 'open') {
             this.#o.emit({ type: 'hook', level: 'warn', message: `${job.lastError} (attempt ${attemptNumber} of ${retries + 1}, retrying)`, hook: hook.name, ok: false, paths: job.pending.items.length });
           }
         },
@@ -123,8 +143,16 @@ export class HookRunner {
 
   /** Cuts retries short, lets running deliveries finish for a grace period, gives up the rest, closes the hooks. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    switch (this.#state) {
+      case 'open':
+        break;
+      case 'closing':
+      case 'closed':
+        return;
+      default:
+        unreachable(this.#state);
+    }
+    this.#state = 'closing';
     this.#abort.abort(new Error('tssersync is stopping'));
     const closing = Promise.all(this.#o.hooks.map((h) => h.close().catch(() => {})));
     let timer: NodeJS.Timeout | undefined;
@@ -132,5 +160,6 @@ export class HookRunner {
     await Promise.race([Promise.all([this.drain(), closing]), grace]);
     clearTimeout(timer);
     await Promise.all([...this.#jobs].map((j) => this.#giveUp(j, j.lastError || 'tssersync stopped before the delivery finished')));
+    this.#state = 'closed';
   }
 }

@@ -19,7 +19,7 @@ import type { SocketPluginConfig } from '../config/types.js';
 import type { Emit } from '../events.js';
 import { throwIfFailed } from './failure.js';
 import { itemsUnder } from './scope.js';
-import { frameLine } from './socket-framing.js';
+import { frameBytes } from './socket-framing.js';
 import type { Hook, LandedBatch, LandedItem } from './types.js';
 
 export const RESEND_WINDOW_MS = 2000;
@@ -29,7 +29,7 @@ const BACKOFF_MAX_MS = 5000;
 const CHUNK_BYTES = 64 * 1024;
 
 interface Entry {
-  readonly line: string;
+  readonly line: Buffer;
   readonly item: LandedItem;
   /** Called once when first flushed (undefined) or abandoned (a reason). Absent for resends. */
   done: ((err?: string) => void) | undefined;
@@ -70,7 +70,7 @@ export class SocketHook implements Hook {
             if (err) (failed.push(item), causes.push(err));
             resolve();
           };
-          this.#buffer.push({ line: frameLine(item.absolute), item, at: 0, done });
+          this.#buffer.push({ line: frameBytes(item.absolute), item, at: 0, done });
         }),
     );
     this.#pump();
@@ -145,10 +145,10 @@ export class SocketHook implements Hook {
     if (this.#state !== 'connected' || !sock || this.#inflight.length > 0 || this.#buffer.length === 0) return;
     let bytes = 0;
     let n = 0;
-    while (n < this.#buffer.length && (n === 0 || bytes < CHUNK_BYTES)) bytes += Buffer.byteLength(this.#buffer[n++]!.line);
+    while (n < this.#buffer.length && (n === 0 || bytes < CHUNK_BYTES)) bytes += this.#buffer[n++]!.line.length;
     const chunk = this.#buffer.splice(0, n);
     this.#inflight = chunk;
-    sock.write(chunk.map((e) => e.line).join(''), (err) => {
+    sock.write(Buffer.concat(chunk.map((e) => e.line)), (err) => {
       if (err || this.#sock !== sock) return; // 'close' requeues the in-flight lines
       const now = Date.now();
       this.#inflight = [];

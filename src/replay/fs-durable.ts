@@ -58,7 +58,5 @@ export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
-/** One-line text of anything thrown. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** One-line text of anything thrown (one definition, in src/errors.ts). */
+export { errorText } from '../errors.js';

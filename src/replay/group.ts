@@ -74,7 +74,4 @@ function cmpLane(a: ReplayRecord, b: ReplayRecord): number {
   return a.remote < b.remote ? -1 : a.remote > b.remote ? 1 : a.root < b.root ? -1 : a.root > b.root ? 1 : 0;
 }
 
-/** Identity of a record for dedupe: the same failure logged twice is one piece of work. */
-export function recordKey(r: ReplayRecord): string {
-  return JSON.stringify([r.remote, r.root, r.action, r.path]);
-}
+export { recordKey } from './record.js';

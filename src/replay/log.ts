@@ -25,7 +25,7 @@ import { dirname } from 'node:path';
 import { StateFileError } from '../errors.js';
 import { FILE_MODE, ensureDir, errnoCode, errorText, fsyncDir, writeFileAtomic } from './fs-durable.js';
 import { FileLock, type LockOptions } from './lock.js';
-import { parseRecordLine, recordLine } from './record.js';
+import { parseRecordLine, recordKey, recordLine } from './record.js';
 import type { ReplayRecord } from './types.js';
 
 export interface CorruptLine {
@@ -200,9 +200,8 @@ export class ReplayLog {
 
   /** Someone else rewrote the log since our read: keep all of it, add what it lacks. */
   async #merge(cur: Buffer, keep: readonly ReplayRecord[]): Promise<RewriteResult> {
-    const key = (r: ReplayRecord) => JSON.stringify([r.remote, r.root, r.action, r.path]);
-    const present = new Set(parse(cur).records.map(key));
-    const add = keep.filter((r) => !present.has(key(r)));
+    const present = new Set(parse(cur).records.map(recordKey));
+    const add = keep.filter((r) => !present.has(recordKey(r)));
     let text = cur.toString('utf8');
     if (text !== '' && !text.endsWith('\n')) text += '\n';
     await writeFileAtomic(this.#path, text + add.map(recordLine).join(''));

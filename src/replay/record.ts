@@ -5,6 +5,11 @@
  */
 import type { ReplayRecord } from './types.js';
 
+/** Identity of a record (dedupe, merges): the same failure logged twice is one piece of work. */
+export function recordKey(r: ReplayRecord): string {
+  return JSON.stringify([r.remote, r.root, r.action, r.path]);
+}
+
 export function recordLine(r: ReplayRecord): string {
   // Fixed key order keeps the file diffable; `since` only when it differs from `time`.
   const o: Record<string, unknown> = {

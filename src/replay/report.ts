@@ -1,4 +1,5 @@
 /** The human report of `tssersync --retry-log`: counts, then per remote what still fails and why. */
+import { parseTarget } from './target.js';
 import type { ReplayRecord } from './types.js';
 
 export interface ReportOptions {
@@ -37,7 +38,8 @@ export function formatReplayReport(
     const causes = new Set(recs.map((r) => r.message)).size;
     const since = recs.map((r) => r.since ?? r.time).sort()[0];
     const roots = [...new Set(recs.map((r) => r.root))];
-    const what = remote.startsWith('hook:') ? `hook ${remote.slice(5)}` : `remote ${remote}`;
+    const target = parseTarget(remote);
+    const what = target.kind === 'hook' ? `hook ${target.hook}` : `remote ${target.remote}`;
     lines.push(
       `${what}: ${recs.length} path(s) under ${roots.join(', ')} still failing since ${since}: ${oneLine(latest.message)}` +
         (causes > 1 ? ` (and ${causes - 1} other cause(s))` : ''),

@@ -163,6 +163,7 @@ export class StatusModel {
         if (e.reason !== 'reload') this.#running = false;
         return;
       case 'watch':
+        if (e.backend) this.#root(e.root).backend = e.backend;
         return this.#watch(e.root, e.message, e.detail, now);
       case 'watch-error': {
         const r = this.#root(e.root);

@@ -1,15 +1,24 @@
 /**
- * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock.
+ * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock. Every form starts
+ * with `rsync.launcher` when set (`nice -n 10 ionice -c2 -n7`, see priority.ts), then the binary.
  *
- * Path jobs:  rsync --info=stats1 <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
+ * Path jobs:  rsync [<excluded>] --info=stats1 <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
  *             [--ignore-times] [--timeout=N] [--max-delete=N] [--sockopts=TCP_NODELAY] [--port=N]
  *             [--password-file=F] [-e "ssh …"] ./ DEST
- * Full sync:  rsync --info=stats1 <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
+ * Full sync:  rsync [<excluded>] --info=stats1,progress2 <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
  * Fallback delete (receivers without --delete-missing-args, rsync #910), one per parent directory:
- *             rsync --info=stats1 <commonParams> -r --delete --force --include=/NAME --include=/NAME/*** … --exclude=*
- *             <connection> ./PARENT/ DEST/PARENT/
+ *             rsync <commonParams> -r --delete --force --from0 --filter='merge -' <connection> ./PARENT/ DEST/PARENT/
+ *             with `+ /NAME`, `+ /NAME/***` … `- *` on stdin, NUL-separated.
+ * <excluded>: --from0 --filter='merge RULES' --no-from0, RULES holding `- /PATH` per entry the
+ *             real-time <filter> excludes (src/sync/excludes.ts). First in argv, so no include
+ *             rule of the user's can bring an excluded entry back; --no-from0 before commonParams,
+ *             so a user's own `--filter="merge FILE"` is still read line by line.
+ *
+ * Names in filter rules are bytes (NUL-separated, never argv words: Node's spawn would encode a
+ * non-UTF-8 name as U+FFFD's UTF-8), so they go in a file or on stdin.
  */
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
+import { hasEscapes, nameToBytes } from '../core/names.js';
 import { TssersyncError } from '../errors.js';
 
 export interface ArgvInput {
@@ -27,6 +36,8 @@ export interface ArgvInput {
    * file changed, and a same-size rewrite within one second would otherwise be skipped for good.
    */
   readonly ignoreTimes: boolean;
+  /** A file of NUL-separated filter rules (excludeRules) that must apply to this run. */
+  readonly rulesFile?: string;
 }
 
 /** `[user@]host::module/` (daemon) or `[user@]host:path/` (ssh). Always ends in `/`. */
@@ -74,22 +85,26 @@ function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
 
 /**
  * `--info=stats1`: rsync's closing "sent N bytes received M bytes" line, read for bytes sent
- * (runner.ts). It goes before commonParams so a user's own `--info=stats0` or `-q` still wins;
- * a user's `-v` prints the same line and changes nothing.
+ * (runner.ts); a full sync adds `progress2` (src/progress.ts). Right before commonParams, so a
+ * user's own `--info=stats0` / `-q` there still wins; a user's `-v` prints the same line.
  */
 export const STATS_OPTION = '--info=stats1';
 
 export function buildRsyncArgv(input: ArgvInput): string[] {
   const { remote, rsync } = input;
-  // A full sync also reports its progress; before commonParams too, so a user's own --info wins.
-  const argv = [rsync.binary, input.full ? `${STATS_OPTION},progress2` : STATS_OPTION, ...rsync.commonParams];
+  const argv = [...(rsync.launcher ?? []), rsync.binary];
+  if (input.rulesFile !== undefined) argv.push('--from0', `--filter=merge ${input.rulesFile}`, '--no-from0');
+  argv.push(input.full ? `${STATS_OPTION},progress2` : STATS_OPTION, ...rsync.commonParams);
   if (input.full) {
     argv.push('-r', '--delete', '--force');
     for (const glob of input.excludes ?? []) argv.push(`--exclude=${glob}`);
   } else {
     argv.push('-R', '--files-from=-', '--from0');
     if (input.action === 'tree') argv.push('-r', '--delete', '--force');
-    if (input.deleteMissing) argv.push('--delete-missing-args', ...(input.action === 'tree' ? [] : ['--force']));
+    if (input.deleteMissing) argv.push('--delete-missing-args');
+    // A path that is now a file where the remote has a directory (rm -rf d; echo > d) replaces it
+    // only with --force ("cannot delete non-empty directory"): what the disk says, in every form.
+    if (input.action !== 'tree') argv.push('--force');
     if (input.ignoreTimes) argv.push('--ignore-times');
   }
   argv.push(...connectionArgs(remote, rsync), './', destinationFor(remote));
@@ -107,7 +122,54 @@ export function escapeFilterName(name: string, patternHasWildcard: boolean): str
 
 /** The include rules naming exactly `names` (entries directly in one directory) and their subtrees. */
 export function includeRulesFor(names: readonly string[]): string[] {
-  return names.flatMap((n) => [`--include=/${escapeFilterName(n, false)}`, `--include=/${escapeFilterName(n, true)}/***`]);
+  return names.flatMap((n) => [`+ /${escapeFilterName(n, false)}`, `+ /${escapeFilterName(n, true)}/***`]);
+}
+
+/**
+ * Rules as rsync reads them with --from0 from a merge file: each `RULE\0`, names as their exact
+ * bytes. A rule is the whole text up to the NUL (a leading `- `, trailing spaces and newlines in a
+ * name stay part of it: checked with rsync 3.5.0).
+ */
+export function nulRules(rules: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const r of rules) parts.push(nameToBytes(r), Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+/**
+ * A parent whose name holds a non-UTF-8 byte cannot be an argv word (`./PARENT/`, `DEST/PARENT/`):
+ * Node's spawn encodes argv as UTF-8. Then the delete runs from the root, and the rules include the
+ * chain of directories down to PARENT (each is read once, not recursed into).
+ */
+export function fallbackFromRoot(parent: string): boolean {
+  return hasEscapes(parent);
+}
+
+/**
+ * The delete fallback's stdin: the named entries and their subtrees, then everything else excluded
+ * (so protected from --delete). `retract`: the named entries exist in the source but must go from
+ * the receiver (excluded entries an earlier run may have sent, see excludes.ts): `H` hides each
+ * from the sender and `R` lets the receiver delete it, while `- *` still protects the rest.
+ */
+export function deleteFallbackRules(parent: string, names: readonly string[], mode: 'delete' | 'retract' = 'delete'): Buffer {
+  const fromRoot = fallbackFromRoot(parent);
+  const parts = fromRoot ? parent.split('/') : [];
+  const chain = parts.map((_, i) => `+ /${escapeFilterName(parts.slice(0, i + 1).join('/'), false)}/`);
+  const at = (n: string): string => (fromRoot ? `${parent}/${n}` : n);
+  const named = names.flatMap((n) =>
+    mode === 'delete'
+      ? [`+ /${escapeFilterName(at(n), false)}`, `+ /${escapeFilterName(at(n), true)}/***`]
+      : [`H /${escapeFilterName(at(n), false)}`, `R /${escapeFilterName(at(n), false)}`, `R /${escapeFilterName(at(n), true)}/***`],
+  );
+  return nulRules([...chain, ...named, '- *']);
+}
+
+/**
+ * `- /PATH` for each root-relative path (anchored at the transfer root, which is the watch root
+ * for path, tree and full jobs). An exclude rule also protects the receiver's copy from --delete.
+ */
+export function excludeRules(paths: readonly string[]): Buffer {
+  return nulRules(paths.map((p) => `- /${escapeFilterName(p, false)}`));
 }
 
 export interface FallbackDeleteInput {
@@ -115,27 +177,26 @@ export interface FallbackDeleteInput {
   readonly rsync: RsyncSettings;
   /** Directory relative to the root ("" = the root itself); must exist locally. */
   readonly parent: string;
-  /** Entry names directly in `parent` that are missing locally and must go on the receiver. */
-  readonly names: readonly string[];
 }
 
 /**
- * Deletes the named entries of one directory on the receiver, subtrees included (-r + --force),
- * without --delete-missing-args. rsync descends only into the included names; everything else
- * is excluded and therefore protected from --delete. Run with cwd = the root.
+ * Deletes entries of one directory on the receiver, subtrees included (-r + --force), without
+ * --delete-missing-args. The names come on stdin as rules (deleteFallbackRules): rsync descends only
+ * into the included names; everything else is excluded and therefore protected from --delete. Run
+ * with cwd = the root. A user's own exclude in commonParams comes first and so protects too.
  */
 export function buildDeleteFallbackArgv(input: FallbackDeleteInput): string[] {
   const { remote, rsync, parent } = input;
-  const sub = parent === '' ? '' : `${parent}/`;
+  const sub = parent === '' || fallbackFromRoot(parent) ? '' : `${parent}/`;
   return [
+    ...(rsync.launcher ?? []),
     rsync.binary,
-    STATS_OPTION,
     ...rsync.commonParams,
     '-r',
     '--delete',
     '--force',
-    ...includeRulesFor(input.names),
-    '--exclude=*',
+    '--from0',
+    '--filter=merge -',
     ...connectionArgs(remote, rsync),
     // "./" keeps a name with a leading dash or a colon from reading as an option or a host.
     `./${sub}`,

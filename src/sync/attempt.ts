@@ -3,8 +3,10 @@
  * Retry, queueing and events live in lane.ts; this file decides how the paths are sent.
  */
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
+import { isExactName } from '../core/names.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
+import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
 import { runRsync } from './runner.js';
 import type { RsyncProgress } from './stats.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
@@ -48,17 +50,58 @@ export function failedOf(outcome: RsyncOutcome, sent: readonly string[]): readon
 }
 
 export async function attempt(req: SyncRequest, paths: readonly string[], ctx: AttemptContext): Promise<AttemptResult> {
+  if (!req.full && !paths.every(isExactName)) return viaExactAncestors(req, paths, ctx);
   const { remote, rsync, signal } = ctx;
   const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
   const common = { signal, ...(remotePath ? { remotePath } : {}) };
+  // One exclude model (excludes.ts): the real-time filter applies to every route that reaches here.
+  const live = rsync.excludes ?? [];
   if (req.full) {
-    const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false });
-    ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
-    return { outcome, failed: failedOf(outcome, paths) };
+    const excluded = await excludedBelow(req.root, [''], live);
+    const res = await withExcludeRules(excluded, async (rulesFile) => {
+      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
+      ctx.onArgv(redactArgv(argv));
+      const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+      return { outcome, failed: failedOf(outcome, paths) };
+    });
+    return retractLate(req, [''], excluded, paths, res, ctx);
   }
+  // Excluded paths are done without rsync: never sent, and never deleted on a remote.
+  const { kept } = await splitExcluded(req.root, paths, live);
   const ignoreTimes = req.action === 'path';
-  const { present, missing } = await splitMissing(req.root, paths);
+  const { present, missing } = await splitMissing(req.root, kept);
+  const trees = req.action === 'tree' ? present : [];
+  const excluded = await excludedBelow(req.root, trees, live);
+  const res = await withExcludeRules(excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
+  return retractLate(req, trees, excluded, trees, res, ctx);
+}
+
+/**
+ * An excluded entry created inside a tree after the walk and before rsync read its directory was
+ * sent without a rule to stop it. Found by walking again once rsync is done: each such entry is
+ * deleted from the receiver again (`retract`), so the remote ends as the source minus the excludes.
+ * Entries the first walk saw are never touched (their remote copies stay). If the retraction
+ * fails, the trees fail with it and are sent again.
+ */
+async function retractLate(req: SyncRequest, trees: readonly string[], before: readonly string[], owners: readonly string[], res: AttemptResult, ctx: AttemptContext): Promise<AttemptResult> {
+  // A run that did not get through sent nothing to retract; its retry walks again.
+  if (res.outcome.class === 'retry' || res.outcome.class === 'fatal') return res;
+  const late = await appearedDuring(req.root, trees, ctx.rsync.excludes ?? [], before);
+  if (late.length === 0) return res;
+  const results: AttemptResult[] = [res];
+  for (const [parent, names] of byParent(late)) {
+    const outcome = await runFallbackDelete(ctx.remote, ctx.rsync, req.root, parent, names, { signal: ctx.signal, onArgv: ctx.onArgv, mode: 'retract' });
+    results.push({ outcome, failed: outcome.class === 'done' ? [] : owners.filter((t) => t === '' || parent === t || parent.startsWith(`${t}/`)) });
+  }
+  const out = combine(results);
+  return { outcome: out.outcome, failed: [...new Set(out.failed)] };
+}
+
+async function send(req: SyncRequest, present: string[], missing: string[], ignoreTimes: boolean, rulesFile: string | undefined, ctx: AttemptContext): Promise<AttemptResult> {
+  const { remote, rsync, signal } = ctx;
+  const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
+  const common = { signal, ...(remotePath ? { remotePath } : {}) };
+  const rules = rulesFile ? { rulesFile } : {};
   const tops = await missingTops(req.root, missing);
   /** Failed stdin entries back to the requested paths they stand for. */
   const expand = (sent: readonly string[]): string[] => sent.flatMap((p) => tops.get(p) ?? [p]);
@@ -66,7 +109,7 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   // vanishes between the lstat above and the run.
   const form: DeleteForm = await ctx.deleteForm(missing.length > 0);
   if (form === 'fast') {
-    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: true, ignoreTimes });
+    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: true, ignoreTimes, ...rules });
     ctx.onArgv(redactArgv(argv));
     const stdinPaths = [...present, ...tops.keys()];
     const outcome = await runRsync(argv, { cwd: req.root, stdinPaths, ...common });
@@ -75,17 +118,45 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     ctx.rejectFastForm();
   }
   const results: AttemptResult[] = [];
-  if (present.length > 0) {
-    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes });
+  // A top that exists is a non-directory standing where a directory was: it is sent, not deleted.
+  const { present: replaced, missing: deletes } = await splitMissing(req.root, [...tops.keys()]);
+  const send = [...present, ...replaced];
+  if (send.length > 0) {
+    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes, ...rules });
     ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: present, ...common });
-    results.push({ outcome, failed: failedOf(outcome, present) });
+    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: send, ...common });
+    results.push({ outcome, failed: expand(failedOf(outcome, send)) });
   }
-  for (const [parent, names] of byParent(tops.keys())) {
+  for (const [parent, names] of byParent(deletes)) {
     const outcome = await runFallbackDelete(remote, rsync, req.root, parent, names, { signal, onArgv: ctx.onArgv });
     // The filter run names no paths we sent on stdin: a failure fails its whole group.
     results.push({ outcome, failed: outcome.class === 'done' ? [] : expand(names.map((n) => (parent ? `${parent}/${n}` : n))) });
   }
+  return combine(results);
+}
+
+/**
+ * A name that came through a lossy decoding (U+FFFD for bytes nobody knows any more) cannot be
+ * given to rsync: as a path it names nothing, and the fast delete form would call that "deleted"
+ * and report it landed while the real file was never sent. Such a path is sent as its nearest
+ * exact ancestor directory, as a tree (the root: a full sync), and fails or lands with it.
+ */
+async function viaExactAncestors(req: SyncRequest, paths: readonly string[], ctx: AttemptContext): Promise<AttemptResult> {
+  const exact = paths.filter(isExactName);
+  const owners = new Map<string, string[]>();
+  for (const p of paths) {
+    if (isExactName(p)) continue;
+    let a = p;
+    do a = a.includes('/') ? a.slice(0, a.lastIndexOf('/')) : '';
+    while (a !== '' && !isExactName(a));
+    owners.set(a, [...(owners.get(a) ?? []), p]);
+  }
+  const results: AttemptResult[] = [];
+  if (exact.length > 0) results.push(await attempt({ ...req, paths: exact }, exact, ctx));
+  const trees = [...owners.keys()];
+  const treeReq: SyncRequest = owners.has('') ? { root: req.root, action: 'tree', paths: [''], full: true } : { root: req.root, action: 'tree', paths: trees };
+  const r = await attempt(treeReq, treeReq.paths, ctx);
+  results.push({ outcome: r.outcome, failed: r.failed.flatMap((t) => (t === '' ? paths.filter((p) => !isExactName(p)) : (owners.get(t) ?? []))) });
   return combine(results);
 }
 

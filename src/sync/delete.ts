@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
-import { buildDeleteFallbackArgv, buildRsyncArgv, redactArgv } from './argv.js';
+import { isGone } from '../core/gone.js';
+import { pathBytes } from '../core/names.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv, deleteFallbackRules, redactArgv } from './argv.js';
 import { runRsync } from './runner.js';
 import type { RsyncOutcome } from './types.js';
 
@@ -39,13 +40,17 @@ export async function probeDeleteMissingArgs(remote: RemoteConfig, rsync: RsyncS
 
 const STAT_BATCH = 64;
 
-/** Splits paths by whether they exist locally (lstat: a dangling symlink exists). */
+/**
+ * Splits paths by whether they exist locally (lstat: a dangling symlink exists). Only a gone path
+ * (ENOENT, ENOTDIR: core/gone.ts) is missing; one that cannot be stat'ed for another reason
+ * (EACCES, EIO…) counts as present, so rsync reports it as a failure and it is never deleted.
+ */
 export async function splitMissing(root: string, paths: readonly string[]): Promise<{ present: string[]; missing: string[] }> {
   const present: string[] = [];
   const missing: string[] = [];
   for (let i = 0; i < paths.length; i += STAT_BATCH) {
     const chunk = paths.slice(i, i + STAT_BATCH);
-    const exists = await Promise.all(chunk.map((p) => lstat(join(root, p)).then(() => true, () => false)));
+    const exists = await Promise.all(chunk.map((p) => lstat(pathBytes(root, p)).then(() => true, (err: unknown) => !isGone(err))));
     chunk.forEach((p, j) => (exists[j] ? present : missing).push(p));
   }
   return { present, missing };
@@ -61,10 +66,13 @@ export async function splitMissing(root: string, paths: readonly string[]): Prom
 export async function missingTops(root: string, missing: readonly string[]): Promise<Map<string, string[]>> {
   const tops = new Map<string, string[]>();
   const known = new Map<string, boolean>();
+  // "Stops the climb": a directory, or something we cannot see into (never delete above it). A
+  // non-directory where a directory was (rm -rf d; echo > d) does not stop it: d is the top, and
+  // being present it is sent, which replaces the remote directory.
   const exists = async (rel: string): Promise<boolean> => {
     let v = known.get(rel);
     if (v === undefined) {
-      v = rel === '' || (await lstat(join(root, rel)).then(() => true, () => false));
+      v = rel === '' || (await lstat(pathBytes(root, rel)).then((st) => st.isDirectory(), (err: unknown) => !isGone(err)));
       known.set(rel, v);
     }
     return v;
@@ -93,16 +101,19 @@ export function byParent(tops: Iterable<string>): Map<string, string[]> {
   return groups;
 }
 
-/** Runs the filter-form delete for one parent directory. */
+/**
+ * Runs the filter-form delete for one parent directory. `retract`: delete the named entries on the
+ * receiver although they exist in the source (excluded entries a run may have sent; excludes.ts).
+ */
 export function runFallbackDelete(
   remote: RemoteConfig,
   rsync: RsyncSettings,
   root: string,
   parent: string,
   names: readonly string[],
-  opts: { signal?: AbortSignal; onArgv?: (argv: readonly string[]) => void } = {},
+  opts: { signal?: AbortSignal; onArgv?: (argv: readonly string[]) => void; mode?: 'delete' | 'retract' } = {},
 ): Promise<RsyncOutcome> {
-  const argv = buildDeleteFallbackArgv({ remote, rsync, parent, names });
+  const argv = buildDeleteFallbackArgv({ remote, rsync, parent });
   opts.onArgv?.(redactArgv(argv));
-  return runRsync(argv, { cwd: root, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return runRsync(argv, { cwd: root, stdinBytes: deleteFallbackRules(parent, names, opts.mode), ...(opts.signal ? { signal: opts.signal } : {}) });
 }

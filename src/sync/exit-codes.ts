@@ -12,6 +12,11 @@ export interface ExitRow {
   readonly meaning: string;
   /** Why this class, where it is not obvious. */
   readonly reason?: string;
+  /**
+   * A safety guard fired, not a sick remote: the paths wait in the replay log for an operator
+   * (automatic replays skip them, `--retry-log` sends them) and the remote is not marked failing.
+   */
+  readonly heldForOperator?: true;
 }
 
 export const EXIT_TABLE: Readonly<Record<number, ExitRow>> = {
@@ -48,7 +53,12 @@ export const EXIT_TABLE: Readonly<Record<number, ExitRow>> = {
     meaning: 'partial transfer due to vanished source files',
     reason: 'everything present was transferred; a vanished path is deleted locally and its delete event (or the next job) follows',
   },
-  25: { class: 'fatal', meaning: '--max-delete limit stopped deletions', reason: 'a safety guard fired: an operator must look, retrying would fire it again' },
+  25: {
+    class: 'fatal',
+    meaning: '--max-delete limit stopped deletions',
+    reason: 'a safety guard fired: an operator must look, retrying would fire it again',
+    heldForOperator: true,
+  },
   30: { class: 'retry', meaning: 'timeout in data send/receive' },
   35: { class: 'retry', meaning: 'timeout waiting for daemon connection' },
   255: { class: 'retry', meaning: 'ssh or remote shell failure' },
@@ -71,6 +81,11 @@ export function effectiveExit(code: number | null, stderr: string): number | nul
   return code;
 }
 const MAX_DELETE_STOP = /^Deletions stopped due to --max-delete limit/m;
+
+/** The exit code's row says its paths wait for an operator (see ExitRow.heldForOperator). */
+export function heldForOperator(code: number | null): boolean {
+  return code !== null && EXIT_TABLE[code]?.heldForOperator === true;
+}
 
 export function classifyExit(code: number | null, signal: string | null): { class: OutcomeClass; meaning: string } {
   if (code === null) {

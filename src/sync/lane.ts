@@ -16,6 +16,8 @@ import type { Emit } from '../events.js';
 import { attempt, type DeleteForm } from './attempt.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
+import { racedPaths } from './vanished.js';
+import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
 import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
@@ -42,11 +44,20 @@ interface Ticket {
   readonly resolve: (r: JobResult) => void;
 }
 
+/** Times a job looks at the disk again after paths vanished under it, before that counts as a failure. */
+const RACE_LOOKS = 3;
+
 /** Thrown inside p-retry to ask for another attempt. */
 class AttemptFailed extends Error {}
 
+/** Looked up once per process; a missing tool is reported once. */
+let tools: PriorityTools | undefined;
+let toolsReported = false;
+
 export class Lane {
   readonly #o: LaneOptions;
+  /** The configured settings with the priority launcher resolved. */
+  readonly #rsync: RsyncSettings;
   readonly #queue: PQueue;
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
@@ -56,6 +67,7 @@ export class Lane {
 
   constructor(o: LaneOptions) {
     this.#o = o;
+    this.#rsync = withLauncher(o.rsync, o.emit);
     this.#queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
     if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
   }
@@ -118,6 +130,13 @@ export class Lane {
     let remaining: readonly string[] = req.paths;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
+    // What the status model needs from each run: bytes sent (rsync's stats line) and, for a full
+    // sync, its progress (throttled; the last one is flushed when the run ends).
+    const sent = (o: RsyncOutcome): void => {
+      if (o.bytesSent !== undefined && o.bytesSent > 0) {
+        emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${o.bytesSent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: o.bytesSent });
+      }
+    };
     const progress = req.full
       ? throttled<RsyncProgress>(PROGRESS_EVERY_MS, (p) =>
           emit({ type: 'progress', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${p.checked} entries checked, ${p.bytes} bytes sent`, root: req.root, remote: remote.id, files: p.checked, bytes: p.bytes }),
@@ -127,9 +146,9 @@ export class Lane {
       await pRetry(
         async (n) => {
           const started = { argv: undefined as readonly string[] | undefined };
-          const res = await attempt(req, remaining, {
+          const once = (paths: readonly string[]) => attempt(req, paths, {
             remote,
-            rsync: this.#o.rsync,
+            rsync: this.#rsync,
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
@@ -147,13 +166,18 @@ export class Lane {
                 ...(this.#o.debug ? { argv } : {}),
               });
             },
-          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: remaining }));
-          progress?.flush();
-          last = res.outcome;
-          const sent = res.outcome.bytesSent;
-          if (sent !== undefined && sent > 0) {
-            emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
+          })
+            .catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }))
+            .then((r) => (progress?.flush(), sent(r.outcome), r));
+          let res = await once(remaining);
+          // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
+          for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
+            const raced = racedPaths(res.outcome.stderrTail, res.failed, req.root);
+            if (!raced) break;
+            emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
+            res = await once(raced);
           }
+          last = res.outcome;
           if (res.failed.length === 0) return;
           remaining = res.failed;
           const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;
@@ -192,7 +216,7 @@ export class Lane {
   #deleteForm(probe: boolean): Promise<DeleteForm> {
     if (this.#form) return this.#form;
     if (!probe) return Promise.resolve('unknown');
-    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#o.rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
+    const asked = probeDeleteMissingArgsDetailed(this.#o.remote, this.#rsync, this.#abort.signal).then(({ answer, outcome }): DeleteForm => {
       if (answer === 'unknown') {
         // The remote could not be asked: forget the answer, use the safe form this time.
         this.#form = undefined;
@@ -217,6 +241,18 @@ export class Lane {
   #rejectFastForm(): void {
     this.#form = Promise.resolve('fallback');
   }
+}
+
+/** `rsync` with `launcher` set from its priority and the tools this machine has. */
+function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
+  if (!rsync.priority || rsync.launcher) return rsync;
+  tools ??= findPriorityTools();
+  const missing = missingToolText(rsync.priority, tools);
+  if (missing && !toolsReported) {
+    toolsReported = true;
+    emit({ type: 'info', level: 'info', message: missing });
+  }
+  return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
 }
 
 /** A full sync's progress events at most this often (the model and the 10 s log line need no more). */

@@ -3,6 +3,7 @@
  * it never throws. Paths go on stdin NUL-separated; argv is an array; there is no shell.
  */
 import { spawn } from 'node:child_process';
+import { nameFromBytes, nameToBytes } from '../core/names.js';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
 import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
@@ -11,8 +12,13 @@ import type { RsyncOutcome } from './types.js';
 export interface RunOptions {
   /** Working directory: the watch root (paths on stdin and `./` are relative to it). */
   readonly cwd: string;
-  /** Written to stdin NUL-separated (for `--files-from=- --from0`). Omitted: stdin is closed. */
+  /**
+   * Written to stdin NUL-separated (for `--files-from=- --from0`), each name as its exact bytes
+   * (src/core/names.ts). Omitted: stdin is closed (or carries `stdinBytes`).
+   */
   readonly stdinPaths?: readonly string[];
+  /** Raw bytes for stdin when it carries no file list (the delete fallback's filter rules). */
+  readonly stdinBytes?: Buffer;
   readonly env?: NodeJS.ProcessEnv;
   /** Abort kills rsync (SIGTERM, then SIGKILL); the outcome says so. */
   readonly signal?: AbortSignal;
@@ -33,6 +39,8 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
   const started = performance.now();
   return new Promise((resolve) => {
     const [bin, ...args] = argv;
+    const chunks: Buffer[] = [];
+    let stderrLength = 0;
     let stderr = '';
     // Only the end matters (the stats line); a user's -v lists every file before it.
     let stdout = '';
@@ -41,6 +49,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     let settled = false;
     const finish = (exit: number | null, signal: string | null): void => {
       if (settled) return;
+      stderr = stderrText(Buffer.concat(chunks));
       const code = effectiveExit(exit, stderr);
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
@@ -71,10 +80,11 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       finish(null, null);
       return;
     }
+    const stdin = opts.stdinPaths ? nulList(opts.stdinPaths) : opts.stdinBytes;
     const child = spawn(bin, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: [opts.stdinPaths ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       shell: false,
     });
     let killTimer: NodeJS.Timeout | undefined;
@@ -84,7 +94,8 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       killTimer.unref();
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout?.setEncoding('utf8');
+    // Stats and progress lines are ASCII; latin1 keeps any name bytes of a user's -v one char each.
+    child.stdout?.setEncoding('latin1');
     child.stdout?.on('data', (chunk: string) => {
       stdout = (stdout + chunk).slice(-TAIL_BYTES);
       if (opts.onProgress) {
@@ -92,12 +103,17 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
         if (p) opts.onProgress(p);
       }
     });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr += chunk;
-      if (stderr.length > PARSE_BYTES) {
+    // Bytes, not text: rsync prints a name's bytes (escaping only what is not printable), and a
+    // failed path must match the requested one exactly.
+    child.stderr?.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      stderrLength += chunk.length;
+      if (stderrLength > PARSE_BYTES) {
         overflow = true;
-        stderr = stderr.slice(-TAIL_BYTES);
+        const all = Buffer.concat(chunks);
+        chunks.length = 0;
+        chunks.push(all.subarray(-TAIL_BYTES));
+        stderrLength = TAIL_BYTES;
       }
     });
     child.on('error', (err) => {
@@ -109,17 +125,45 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       if (killTimer) clearTimeout(killTimer);
       finish(code, signal);
     });
-    if (opts.stdinPaths && child.stdin) {
+    if (stdin && child.stdin) {
       // rsync may exit before reading everything (auth failure): EPIPE is expected, not fatal.
       child.stdin.on('error', () => {});
-      child.stdin.end(nulList(opts.stdinPaths));
+      child.stdin.end(stdin);
     }
   });
 }
 
-/** `a\0b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name. */
+/**
+ * `a\0b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name, and
+ * each name goes as the bytes it stands for (a non-UTF-8 byte too), never re-encoded.
+ */
 export function nulList(paths: readonly string[]): Buffer {
-  return Buffer.from(paths.map((p) => `${p === '' ? '.' : p}\0`).join(''), 'utf8');
+  const parts: Buffer[] = [];
+  for (const p of paths) parts.push(p === '' ? DOT : nameToBytes(p), NUL);
+  return Buffer.concat(parts);
+}
+const NUL = Buffer.from([0]);
+const DOT = Buffer.from('.');
+
+/** Longer lines are not names (a name is at most 4096 bytes): kept as one char per byte. */
+const LONGEST_LINE = 64 * 1024;
+
+/**
+ * rsync's stderr bytes → the canonical string form (src/core/names.ts), line by line: UTF-8 text
+ * reads as text and a raw non-UTF-8 byte of a name survives as its escape, so stderr-paths.ts can
+ * give back the exact requested path.
+ */
+export function stderrText(bytes: Buffer): string {
+  const lines: string[] = [];
+  let start = 0;
+  while (start <= bytes.length) {
+    let nl = bytes.indexOf(0x0a, start);
+    if (nl === -1) nl = bytes.length;
+    const line = bytes.subarray(start, nl);
+    lines.push(line.length > LONGEST_LINE ? line.toString('latin1') : nameFromBytes(line));
+    start = nl + 1;
+  }
+  return lines.join('\n');
 }
 
 function tail(s: string): string {

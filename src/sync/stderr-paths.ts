@@ -1,10 +1,17 @@
 /**
  * Which requested paths an rsync run failed, read from its stderr (exit 23). Pure.
  *
+ * Names are bytes: stderr comes in the canonical string form of src/core/names.ts (runner.ts
+ * decodes rsync's bytes with nameFromBytes), rsync's `\#ooo` escapes are turned back into bytes, and
+ * the result is compared with the requested paths in that same form, so a GBK, Latin-1 or 0xff
+ * name is matched exactly, never through a lossy UTF-8 decoding.
+ *
  * The answer must never be too small: a failed path reported as landed is a silent loss, while
  * an extra path only costs a retry. So every error line must name a path we can place; one line
  * we cannot place makes the answer "unknown" (undefined) and the caller treats all as failed.
  */
+
+import { nameFromBytes, nameToBytes } from '../core/names.js';
 
 /** Lines that accompany a partial transfer without naming a failure of their own. */
 const BENIGN: readonly RegExp[] = [
@@ -16,10 +23,13 @@ const BENIGN: readonly RegExp[] = [
   /^WARNING: parent dir is absent in the file list/,
 ];
 
-/** rsync prints non-printable bytes as `\#ooo` (octal); everything else, quotes too, as is. */
+/**
+ * rsync prints non-printable bytes as `\#ooo` (octal); everything else, quotes too, as is. In and
+ * out: the canonical string form (a raw non-UTF-8 byte that rsync printed as is stays exact).
+ */
 export function unescapeRsyncName(s: string): string {
   const bytes: number[] = [];
-  const raw = Buffer.from(s, 'utf8');
+  const raw = nameToBytes(s);
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i]!;
     if (b === 0x5c && raw[i + 1] === 0x23 && i + 4 < raw.length) {
@@ -32,7 +42,7 @@ export function unescapeRsyncName(s: string): string {
     }
     bytes.push(b);
   }
-  return Buffer.from(bytes).toString('utf8');
+  return nameFromBytes(Buffer.from(bytes));
 }
 
 /** The quoted name on an error line: first `"` to last `"` (names may contain quotes). */

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isChildMessage, type RawEvent } from './protocol.js';
+import { isChildMessage, type BackendName, type ChildOptions, type RawEvent } from './protocol.js';
 
 /** child.ts next to this module, with this module's own extension (.ts under tsx, .js from dist/). */
 const CHILD_PATH = fileURLToPath(new URL(`./child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -16,6 +16,9 @@ export interface ChildHandlers {
   onError: (message: string) => void;
   /** The process ended without stop() being called. */
   onExit: (description: string) => void;
+  /** The child says something under `dir` may have been missed (overflow, an unwatched directory). */
+  onGap: (dir: string, reason: string) => void;
+  onWarning: (message: string) => void;
 }
 
 export class WatchChild {
@@ -25,22 +28,25 @@ export class WatchChild {
   #retiring = false;
   #exited = false;
   readonly #ready: Promise<void>;
+  /** The backend the child runs, known once it is live (inotify may have fallen back to parcel). */
+  backend: BackendName | undefined;
 
-  constructor(root: string, handlers: ChildHandlers) {
+  constructor(root: string, options: ChildOptions, handlers: ChildHandlers) {
     this.root = root;
     const env = { ...process.env };
     // Under node:test the child would otherwise believe it is a test file reporting to a runner.
     delete env.NODE_TEST_CONTEXT;
     // fork inherits process.execArgv, so `--import tsx` carries over and child.ts runs under tsx.
-    this.#proc = fork(CHILD_PATH, [root], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.#proc = fork(CHILD_PATH, [JSON.stringify(options), root], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     let live = false;
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#proc.on('message', (m: unknown) => {
         if (!isChildMessage(m) || m.root !== root || this.#stopped) return;
         // A retiring child still hands over what it saw, but its errors are no longer anyone's business.
-        if (this.#retiring && m.type !== 'events') return;
+        if (this.#retiring && m.type !== 'events' && m.type !== 'gap') return;
         switch (m.type) {
           case 'ready':
+            this.backend = m.backend;
             live = true;
             resolve();
             break;
@@ -50,6 +56,12 @@ export class WatchChild {
           case 'error':
             if (live) handlers.onError(m.message);
             else reject(new Error(m.message));
+            break;
+          case 'gap':
+            handlers.onGap(m.dir, m.reason);
+            break;
+          case 'warning':
+            handlers.onWarning(m.message);
             break;
         }
       });

@@ -1,12 +1,14 @@
 /**
- * The watcher's own process, started with child_process.fork by watcher.ts; the roots to watch are
- * its argv. It exists because spawning many processes in the process that holds a parcel
- * subscription kills the subscription ("Unable to poll: Interrupted system call", upstream issue
- * #253), and tssersync spawns rsync all the time. It only subscribes and forwards: filtering, lstat
- * and every decision happen in the parent. It exits when the parent goes away.
+ * The watcher's own process, started with child_process.fork by child-handle.ts: argv[2] is the
+ * JSON ChildOptions, the roots to watch follow. It exists because spawning many processes in the
+ * process that holds a parcel subscription kills the subscription ("Unable to poll: Interrupted
+ * system call", upstream issue #253), and tssersync spawns rsync all the time; the inotify backend
+ * reads its descriptor with blocking reads on the thread pool, which suits a process that does
+ * nothing else. It only watches and forwards: lstat, filtering of events and every decision happen
+ * in the parent. It exits when the parent goes away.
  */
-import watcher from '@parcel/watcher';
-import type { ChildMessage, RawEvent } from './protocol.js';
+import type { Pattern } from '../config/types.js';
+import type { BackendName, ChildMessage, ChildOptions, RawEvent } from './protocol.js';
 
 function send(msg: ChildMessage): void {
   if (!process.connected || !process.send) return;
@@ -21,34 +23,86 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function watchRoot(root: string): Promise<void> {
-  try {
-    await watcher.subscribe(
-      root,
-      (err, events) => {
-        // A throw here would become an uncaughtException inside the native callback: never let one out.
-        try {
-          if (err) send({ type: 'error', root, message: errorText(err) });
-          if (events.length > 0) {
-            const raw: RawEvent[] = events.map((e) => ({ path: e.path, type: e.type }));
-            send({ type: 'events', root, events: raw });
-          }
-        } catch (e) {
-          send({ type: 'error', root, message: `watcher callback failed: ${errorText(e)}` });
+async function watchWithParcel(root: string): Promise<void> {
+  const { default: watcher } = await import('@parcel/watcher');
+  await watcher.subscribe(
+    root,
+    (err, events) => {
+      // A throw here would become an uncaughtException inside the native callback: never let one out.
+      try {
+        if (err) send({ type: 'error', root, message: errorText(err) });
+        if (events.length > 0) {
+          const raw: RawEvent[] = events.map((e) => ({ path: e.path, type: e.type }));
+          send({ type: 'events', root, events: raw });
         }
-      },
-      // watchman, when installed, would be picked by default: inotify is the backend the facts hold for.
-      process.platform === 'linux' ? { backend: 'inotify' } : {},
-    );
-    send({ type: 'ready', root });
-  } catch (err) {
-    send({ type: 'error', root, message: errorText(err) });
-  }
+      } catch (e) {
+        send({ type: 'error', root, message: `watcher callback failed: ${errorText(e)}` });
+      }
+    },
+    // watchman, when installed, would be picked by default: inotify is the backend the facts hold for.
+    process.platform === 'linux' ? { backend: 'inotify' } : {},
+  );
+  send({ type: 'ready', root, backend: 'parcel' });
 }
 
-process.on('disconnect', () => process.exit(0));
+/** Our own inotify backend; rejects when koffi cannot be loaded (then the caller falls back). */
+/** Live inotify watches, stopped before the process exits (see InotifyWatch.stop). */
+const live: { stop(): void }[] = [];
+
+function exit(code: number): never {
+  for (const w of live) w.stop();
+  process.exit(code);
+}
+
+async function loadInotifyBackend(): Promise<{ create: (root: string) => Promise<number> }> {
+  const [{ loadInotify }, { InotifyWatch }] = await Promise.all([import('./inotify/syscalls.js'), import('./inotify/backend.js')]);
+  const sys = loadInotify();
+  return {
+    async create(root) {
+      const w = new InotifyWatch({ root, excludes, switches: options.switches, unwatchedPollMs: options.unwatchedPollMs }, sys, {
+        events: (events) => send({ type: 'events', root, events }),
+        gap: (dir, reason) => send({ type: 'gap', root, dir, reason }),
+        warn: (message) => send({ type: 'warning', root, message }),
+        fatal: (message) => send({ type: 'error', root, message }),
+      });
+      live.push(w);
+      await w.start();
+      return w.watches;
+    },
+  };
+}
+
+async function main(roots: readonly string[]): Promise<void> {
+  let backend: BackendName = options.backend;
+  let inotify: Awaited<ReturnType<typeof loadInotifyBackend>> | undefined;
+  if (backend === 'inotify') {
+    try {
+      inotify = await loadInotifyBackend();
+    } catch (err) {
+      backend = 'parcel';
+      for (const root of roots) send({ type: 'warning', root, message: `the inotify backend cannot load (${errorText(err)}): falling back to @parcel/watcher` });
+    }
+  }
+  await Promise.all(
+    roots.map(async (root) => {
+      try {
+        if (inotify) {
+          const watches = await inotify.create(root);
+          send({ type: 'ready', root, backend, watches });
+        } else await watchWithParcel(root);
+      } catch (err) {
+        send({ type: 'error', root, message: errorText(err) });
+      }
+    }),
+  );
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
+const excludes: Pattern[] = (options.excludes ?? []).map((p) => ({ source: p.source, regex: new RegExp(p.source, p.flags) }));
+
+process.on('disconnect', () => exit(0));
 process.on('uncaughtException', (err) => {
-  for (const root of process.argv.slice(2)) send({ type: 'error', root, message: `watcher process failed: ${errorText(err)}` });
-  process.exit(1);
+  for (const root of process.argv.slice(3)) send({ type: 'error', root, message: `watcher process failed: ${errorText(err)}` });
+  exit(1);
 });
-for (const root of process.argv.slice(2)) void watchRoot(root);
+void main(process.argv.slice(3));

@@ -6,10 +6,11 @@ import { lstat } from 'node:fs/promises';
 import { relative, sep, isAbsolute } from 'node:path';
 import type { EventSwitches, Pattern } from '../config/types.js';
 import type { Change, PathState } from '../core/types.js';
+import { isExactName, pathBytes } from '../core/names.js';
 import { parentOf } from '../core/paths.js';
 import { isExcluded } from './filter.js';
-import { allowed } from './switches.js';
-import type { RawEvent } from './protocol.js';
+import { allowed, kernelAllowed, type KernelKind } from './switches.js';
+import type { KernelEvent, RawEvent } from './protocol.js';
 
 export interface ResolveRules {
   readonly excludes: readonly Pattern[];
@@ -18,8 +19,10 @@ export interface ResolveRules {
 
 export interface Resolved {
   readonly changes: Change[];
-  /** Directories among the changes (new, or replaced): the current subscription cannot see inside them. */
+  /** Directories among the changes (new, or replaced) that parcel's subscription cannot see inside. */
   readonly newDirs: string[];
+  /** Directories to reconcile because a name below them was not exact (parcel's lossy decoding). */
+  readonly gaps: string[];
   /** The batch mentioned the root itself: check the root now. */
   readonly touchedRoot: boolean;
   /** The root itself was reported deleted: its subscription is dead even if a new root already stands there. */
@@ -34,14 +37,25 @@ export function toRelative(root: string, abs: string): string | undefined {
   return sep === '/' ? rel : rel.split(sep).join('/');
 }
 
-async function stateOf(abs: string): Promise<PathState> {
+interface Detail {
+  readonly state: PathState;
+  /** Never raises IN_CLOSE_WRITE: a symlink, a hard link, a device, fifo or socket. */
+  readonly linkLike: boolean;
+}
+
+const MISSING: Detail = { state: 'missing', linkLike: false };
+
+async function detailOf(abs: string | Buffer): Promise<Detail> {
   try {
     const st = await lstat(abs);
+    // Unlinked while we looked (IN_ATTRIB for the link count comes before IN_DELETE): gone.
+    if (st.nlink === 0) return MISSING;
     // A symlink to a directory is a link, sent as a link: 'file'.
-    return st.isDirectory() ? 'dir' : 'file';
+    if (st.isDirectory()) return { state: 'dir', linkLike: false };
+    return { state: 'file', linkLike: !st.isFile() || st.nlink > 1 };
   } catch {
     // ENOENT, ENOTDIR (an ancestor became a file) and EACCES all mean: nothing there we can send.
-    return 'missing';
+    return MISSING;
   }
 }
 
@@ -49,15 +63,15 @@ async function stateOf(abs: string): Promise<PathState> {
  * The highest missing ancestor of a missing `rel` (still below the root). `rm -rf top` whose own
  * delete event was lost still yields `top`, and after `mv d1 d2` a stale `d1/sub/f` yields `d1`.
  */
-async function highestMissing(root: string, rel: string, known: Map<string, PathState>): Promise<string> {
+async function highestMissing(root: string, rel: string, known: Map<string, Detail>): Promise<string> {
   let top = rel;
   for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
     let st = known.get(p);
     if (st === undefined) {
-      st = await stateOf(`${root}/${p}`);
+      st = await detailOf(pathBytes(root, p));
       known.set(p, st);
     }
-    if (st !== 'missing') break;
+    if (st.state !== 'missing') break;
     top = p;
   }
   return top;
@@ -68,6 +82,15 @@ export async function resolveBatch(root: string, events: readonly RawEvent[], ru
   let rootDeleted = false;
   // Last event wins per path: parcel already coalesces per window, duplicates only come from overlap.
   const byPath = new Map<string, RawEvent['type']>();
+  /** inotify: every kernel event seen per path, and where a renamed entry came from. */
+  const kinds = new Map<string, Set<KernelEvent>>();
+  const renamedFrom = new Map<string, string>();
+  const gaps = new Set<string>();
+  const note = (rel: string, kind: KernelEvent): void => {
+    let set = kinds.get(rel);
+    if (!set) kinds.set(rel, (set = new Set()));
+    set.add(kind);
+  };
   for (const e of events) {
     const rel = toRelative(root, e.path);
     if (rel === undefined) continue;
@@ -76,14 +99,35 @@ export async function resolveBatch(root: string, events: readonly RawEvent[], ru
       if (e.type === 'delete') rootDeleted = true;
       continue;
     }
+    if (e.kernel === undefined && !isExactName(rel)) {
+      // parcel decoded the bytes lossily (U+FFFD): the name cannot be sent, its directory can.
+      gaps.add(parentOf(rel));
+      continue;
+    }
     byPath.set(rel, e.type);
+    if (e.kernel === undefined) continue;
+    if (e.kernel === 'rename') {
+      const old = e.from === undefined ? undefined : toRelative(root, e.from);
+      note(rel, 'moved_to');
+      if (old !== undefined && old !== '') {
+        note(old, 'moved_from');
+        byPath.set(old, 'delete');
+        renamedFrom.set(rel, old);
+      }
+    } else note(rel, e.kernel);
   }
   const known = await statesOf(root, [...byPath.keys()]);
   const out = new Map<string, Change>();
   for (const [rel, event] of byPath) {
-    const state = known.get(rel) ?? 'missing';
+    const detail = known.get(rel) ?? MISSING;
+    const state = detail.state;
+    const seen = kinds.get(rel);
     let path = rel;
     let ev = event;
+    if (seen) {
+      if (!kernelPermits(rules.switches, seen, detail)) continue;
+      ev = state === 'missing' ? 'delete' : seen.has('create') || seen.has('moved_to') ? 'create' : 'update';
+    }
     if (state === 'missing') {
       path = await highestMissing(root, rel, known);
       if (path !== rel) ev = 'delete';
@@ -93,26 +137,37 @@ export async function resolveBatch(root: string, events: readonly RawEvent[], ru
         ? // We cannot know what a vanished path was: excluded as either kind means it was never replicated.
           isExcluded(rules.excludes, path, false) || isExcluded(rules.excludes, path, true)
         : isExcluded(rules.excludes, path, state === 'dir');
-    if (excluded || !allowed(rules.switches, ev, state)) continue;
-    out.set(path, { root, path, event: ev, state });
+    if (excluded || (!seen && !allowed(rules.switches, ev, state))) continue;
+    const from = renamedFrom.get(rel);
+    out.set(path, from !== undefined && path === rel ? { root, path, event: ev, state, from } : { root, path, event: ev, state });
   }
   // A missing directory swallows what was reported below it.
   const changes: Change[] = [];
   for (const c of out.values()) {
     if (!hasMissingAncestor(c.path, out)) changes.push(c);
   }
-  const newDirs = changes.filter((c) => c.state === 'dir').map((c) => c.path);
-  return { changes, newDirs, touchedRoot, rootDeleted };
+  // Only parcel needs to re-watch for new directories; inotify watched them before reporting them.
+  const newDirs = changes.filter((c) => c.state === 'dir' && !kinds.has(c.path)).map((c) => c.path);
+  return { changes, newDirs, gaps: [...gaps], touchedRoot, rootDeleted };
+}
+
+/** Any of the kernel events seen for a path lets it through, judged against what the disk holds now. */
+function kernelPermits(switches: EventSwitches, seen: ReadonlySet<KernelEvent>, detail: Detail): boolean {
+  for (const k of seen) {
+    const kind: KernelKind = k === 'rename' ? 'moved_to' : k === 'create' && detail.linkLike ? 'create_link' : k;
+    if (kernelAllowed(switches, kind, detail.state)) return true;
+  }
+  return false;
 }
 
 /** lstat in parallel slices: a 16k-event batch must not take 16k sequential round trips. */
-async function statesOf(root: string, rels: readonly string[]): Promise<Map<string, PathState>> {
-  const known = new Map<string, PathState>();
+async function statesOf(root: string, rels: readonly string[]): Promise<Map<string, Detail>> {
+  const known = new Map<string, Detail>();
   const SLICE = 64;
   for (let i = 0; i < rels.length; i += SLICE) {
     const slice = rels.slice(i, i + SLICE);
-    const states = await Promise.all(slice.map((r) => stateOf(`${root}/${r}`)));
-    slice.forEach((r, j) => known.set(r, states[j] ?? 'missing'));
+    const states = await Promise.all(slice.map((r) => detailOf(pathBytes(root, r))));
+    slice.forEach((r, j) => known.set(r, states[j] ?? MISSING));
   }
   return known;
 }

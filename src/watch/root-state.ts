@@ -1,5 +1,6 @@
 /** What a watch root is right now, for noticing that it vanished, was replaced, or came back. */
-import { stat } from 'node:fs/promises';
+import { lstat, opendir, stat } from 'node:fs/promises';
+import type { RootState as SafetyRootState } from '../core/safety.js';
 
 export type RootState =
   | {
@@ -35,5 +36,21 @@ export function describeRoot(s: RootState): string {
       return 'missing';
     case 'not-dir':
       return 'not a directory';
+  }
+}
+
+/** What a channel checks before dispatching (src/core/safety.ts): does the root exist, and is it empty? */
+export async function probeRoot(root: string): Promise<SafetyRootState> {
+  try {
+    const st = await lstat(root);
+    if (!st.isDirectory()) return { exists: true, isDir: false, empty: true };
+    const dir = await opendir(root);
+    try {
+      return { exists: true, isDir: true, empty: (await dir.read()) === null };
+    } finally {
+      await dir.close().catch(() => {});
+    }
+  } catch {
+    return { exists: false, isDir: false, empty: true };
   }
 }

@@ -16,6 +16,8 @@ export interface WatchTuning {
   readonly stableMs: number;
   /** How long a replaced child keeps forwarding events after its successor is live. */
   readonly retireGraceMs: number;
+  /** inotify: how often a directory that could not be watched (ENOSPC) is tried again, else reconciled. */
+  readonly unwatchedPollMs: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = {
   stableMs: 60_000,
   // Twice parcel's longest coalescing window under load (500 ms).
   retireGraceMs: 1000,
+  unwatchedPollMs: 10_000,
 };
 
 export interface RootWatch {

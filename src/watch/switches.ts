@@ -44,3 +44,66 @@ export const SWITCH_TABLE: Readonly<Record<WatchEvent, Readonly<Record<PathState
 export function allowed(switches: EventSwitches, event: WatchEvent, state: PathState): boolean {
   return SWITCH_TABLE[event][state].anyOf.some((s) => switches[s]);
 }
+
+/**
+ * The inotify backend's exact kernel events mapped onto Sersync's switches: the tssersync column of
+ * reference/sersync-confxml.md, cell by cell. The disk state (lstat when the batch is resolved)
+ * still decides: a `close_write` for a path that is gone again sends nothing, because its
+ * IN_DELETE is on its way and is governed by `delete`.
+ *
+ * `create_link` is an IN_CREATE whose entry will never raise IN_CLOSE_WRITE: a symlink, a hard
+ * link (a regular file with more than one link), a device, fifo or socket. It is sent under any
+ * switch that would send a file's content, so the stock switches (createFile off) still send it.
+ */
+export type KernelKind = 'create' | 'create_link' | 'close_write' | 'modify' | 'attrib' | 'delete' | 'moved_from' | 'moved_to';
+
+const NOTHING: readonly Switch[] = [];
+const GONE_AGAIN = 'gone again when we looked: its IN_DELETE / IN_MOVED_FROM follows and decides';
+
+export const KERNEL_SWITCH_TABLE: Readonly<Record<KernelKind, Readonly<Record<PathState, Rule>>>> = {
+  create: {
+    file: { anyOf: ['createFile'], why: 'createFile: sync on creation (the content follows with IN_CLOSE_WRITE)' },
+    dir: { anyOf: ['createFolder'], why: 'createFolder: a new directory, sent as a whole tree (watched, then listed)' },
+    missing: { anyOf: NOTHING, why: GONE_AGAIN },
+  },
+  create_link: {
+    file: { anyOf: FILE_CONTENT, why: 'a symlink or hard link raises IN_CREATE only: sent whenever file content would be' },
+    dir: { anyOf: ['createFolder'], why: 'cannot happen (IN_ISDIR is a plain create); kept total' },
+    missing: { anyOf: NOTHING, why: GONE_AGAIN },
+  },
+  close_write: {
+    file: { anyOf: ['closeWrite'], why: 'closeWrite: a written file was closed' },
+    dir: { anyOf: NOTHING, why: 'a directory is never written; something replaced the file and raises its own event' },
+    missing: { anyOf: NOTHING, why: GONE_AGAIN },
+  },
+  modify: {
+    file: { anyOf: ['modify'], why: 'modify: every write' },
+    dir: { anyOf: NOTHING, why: 'a directory is never written; something replaced the file and raises its own event' },
+    missing: { anyOf: NOTHING, why: GONE_AGAIN },
+  },
+  attrib: {
+    file: { anyOf: ['attrib'], why: 'attrib: sync attributes (Sersync ran a delete command here: a bug)' },
+    dir: { anyOf: ['attrib'], why: 'attrib: a directory attribute change' },
+    missing: { anyOf: NOTHING, why: GONE_AGAIN },
+  },
+  delete: {
+    file: { anyOf: NOTHING, why: 'recreated before we looked: its IN_CREATE decides' },
+    dir: { anyOf: NOTHING, why: 'recreated before we looked: its IN_CREATE decides' },
+    missing: { anyOf: ['delete'], why: 'delete: propagate the delete' },
+  },
+  moved_from: {
+    file: { anyOf: NOTHING, why: 'something else stands there now: its own event decides' },
+    dir: { anyOf: NOTHING, why: 'something else stands there now: its own event decides' },
+    missing: { anyOf: ['moveFrom'], why: 'moveFrom: moved out (or away by a rename) = a delete' },
+  },
+  moved_to: {
+    file: { anyOf: ['moveTo'], why: 'moveTo: moved in (or here by a rename) = sync' },
+    dir: { anyOf: ['moveTo'], why: 'moveTo: a directory moved in is synced recursively' },
+    missing: { anyOf: NOTHING, why: GONE_AGAIN },
+  },
+};
+
+/** Whether Sersync's switches let this kernel event through for what the disk holds now. */
+export function kernelAllowed(switches: EventSwitches, kind: KernelKind, state: PathState): boolean {
+  return KERNEL_SWITCH_TABLE[kind][state].anyOf.some((s) => switches[s]);
+}

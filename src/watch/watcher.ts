@@ -20,7 +20,7 @@ import type { Change } from '../core/types.js';
 import { EnvironmentError } from '../errors.js';
 import type { Emit } from '../events.js';
 import { WatchChild } from './child-handle.js';
-import type { RawEvent } from './protocol.js';
+import type { BackendName, ChildOptions, RawEvent } from './protocol.js';
 import { resolveBatch } from './resolve.js';
 import { describeRoot, rootState, sameDir } from './root-state.js';
 import { DEFAULT_WATCH_TUNING, errorText, newRootWatch, subscribeHint, type RootWatch, type WatchTuning } from './root-watch.js';
@@ -40,6 +40,16 @@ export interface WatcherOptions {
   onRootState?: (root: string, present: boolean) => void;
   /** Tests lower these. @default DEFAULT_WATCH_TUNING */
   tuning?: Partial<WatchTuning>;
+  /**
+   * `inotify` (our own, Linux only) or `parcel` (@parcel/watcher). @default inotify on Linux, parcel elsewhere.
+   * An inotify child that cannot load its FFI falls back to parcel with a warning.
+   */
+  backend?: BackendName;
+}
+
+/** The backend a Watcher uses when none is configured. */
+export function defaultBackend(): BackendName {
+  return process.platform === 'linux' ? 'inotify' : 'parcel';
 }
 
 export class Watcher {
@@ -50,10 +60,23 @@ export class Watcher {
   readonly #retiring = new Set<WatchChild>();
   #poll: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #childOptions: ChildOptions;
 
   constructor(o: WatcherOptions) {
     this.#o = o;
     this.#t = { ...DEFAULT_WATCH_TUNING, ...o.tuning };
+    const backend = o.backend ?? defaultBackend();
+    this.#childOptions = {
+      backend: backend === 'inotify' && process.platform !== 'linux' ? 'parcel' : backend,
+      excludes: o.excludes.map((p) => ({ source: p.regex.source, flags: p.regex.flags })),
+      switches: o.switches,
+      unwatchedPollMs: this.#t.unwatchedPollMs,
+    };
+  }
+
+  /** The backend the child watching `root` runs (after any fallback), once it is live. */
+  backendOf(root: string): BackendName | undefined {
+    return this.#roots.get(root)?.child?.backend;
   }
 
   /** Resolves when every root is subscribed; rejects with EnvironmentError for a missing root. */
@@ -71,7 +94,7 @@ export class Watcher {
       const reason = (started[failed] as PromiseRejectedResult).reason;
       throw new EnvironmentError(`cannot watch ${all[failed]?.root}: ${subscribeHint(errorText(reason))}`);
     }
-    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root });
+    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root, ...backendOf(rw) });
     this.#poll = setInterval(() => {
       for (const rw of this.#roots.values()) void this.#checkRoot(rw);
     }, this.#t.rootPollMs);
@@ -105,8 +128,14 @@ export class Watcher {
   // --- children -----------------------------------------------------------------------------
 
   #spawn(rw: RootWatch): WatchChild {
-    const c: WatchChild = new WatchChild(rw.root, {
+    const c: WatchChild = new WatchChild(rw.root, this.#childOptions, {
       onEvents: (events) => this.#onEvents(rw, events, c),
+      onGap: (dir, reason) => {
+        if (rw.child === c || this.#retiring.has(c)) this.#gapAfterBatches(rw, dir, reason);
+      },
+      onWarning: (message) => {
+        if (rw.child === c || rw.pending === c) this.#watchError(rw, message);
+      },
       onError: (message) => {
         if (rw.child === c) this.#failed(rw, message);
       },
@@ -168,7 +197,9 @@ export class Watcher {
         // A retiring child's word on the root is stale: its successor already watches what stands there now.
         if (r.touchedRoot) void this.#checkRoot(rw, r.rootDeleted && from === rw.child);
         if (r.changes.length > 0) this.#call(() => this.#o.onChanges(r.changes));
-        if (r.newDirs.length > 0) this.#newDirs(rw, r.newDirs);
+        for (const dir of r.gaps) this.#gap(rw, dir, 'a name the watcher could not decode exactly');
+        // inotify watched its new directories before it reported them: no re-crawl of the root.
+        if (r.newDirs.length > 0 && from.backend !== 'inotify') this.#newDirs(rw, r.newDirs);
       })
       .catch((err) => this.#watchError(rw, `handling watcher events failed: ${errorText(err)}`));
   }
@@ -220,7 +251,7 @@ export class Watcher {
           this.#failed(rw, `restarting the watcher failed: ${errorText(err)}`);
           return;
         }
-        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason, ...backendOf(rw) });
         this.#gap(rw, '', `watcher restarted: ${reason}`);
       });
     }, delay);
@@ -251,7 +282,7 @@ export class Watcher {
           rw.present = true;
           rw.restartAttempt = 0;
         });
-        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root, ...backendOf(rw) });
         this.#call(() => this.#o.onRootState?.(rw.root, true));
         this.#gap(rw, '', 'root came back');
       }
@@ -262,6 +293,11 @@ export class Watcher {
       rw.checking = false;
     }
     if (rw.rootDeleted) void this.#checkRoot(rw);
+  }
+
+  /** A gap the child reported, after the events it sent before it (they are resolved in order). */
+  #gapAfterBatches(rw: RootWatch, dir: string, reason: string): void {
+    rw.batches = rw.batches.then(() => this.#gap(rw, dir, reason));
   }
 
   #gap(rw: RootWatch, dir: string, reason: string): void {
@@ -281,4 +317,10 @@ export class Watcher {
       this.#o.emit({ type: 'info', level: 'error', message: `a watcher callback threw: ${errorText(err)}` });
     }
   }
+}
+
+/** The backend a live root runs, for status (after a fallback it is not the configured one). */
+function backendOf(rw: RootWatch): { backend?: string } {
+  const b = rw.child?.backend;
+  return b ? { backend: b } : {};
 }

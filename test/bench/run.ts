@@ -1,37 +1,56 @@
 /**
- * `npm run bench`: tssersync against a bare rsync of the same files, in the same run.
+ * `npm run bench`: tssersync against bare rsync on the same writes, in the same run.
  *
- * 1. Burst: 10,000 files of 10-100 KB in 100 new directories, written into the watched root as fast
- *    as possible. Measured: from the end of the burst until the destination equals the source,
- *    against one bare `rsync -a` of the whole tree to an empty module (cold push).
- * 2. Latency: one 50 KB file written while idle, 20 samples: from the write until the destination
- *    has the same bytes; against a bare rsync push of that one file.
+ * Scenarios (each repeated `--reps` times, bare and tssersync alternating):
+ * - burst1k:  1,000 files of 10-100 KB (55 MB) in 10 new directories, written as fast as possible.
+ * - burst10k: 10,000 such files (562 MB) in 100 new directories.
+ * - storm:    2,000 mixed operations (rewrites, half same-size; appends; creates; deletes; renames;
+ *             new and removed directories) on a 1,000-file tree already replicated.
+ * - latency:  one 50 KB file written while idle, `--samples` times, against a bare push of one file.
  *
- * The machine is shared and noisy: quote medians and ratios. Usage:
- *   npm run bench [-- --files 10000 --dirs 100 --samples 20 --out docs/benchmarks.md --trace FILE]
+ * For each burst and the storm: the writer's time alone and with tssersync running; end to end
+ * (writer start until the destination equals the source, byte for byte); CPU of tssersync's whole
+ * process tree (node, the watcher child, every rsync it starts: a cgroup of its own, see cpu.ts)
+ * until it is idle again (the trailing reconcile included), and of the receiving rsync daemon.
+ * Bare = the same writer alone, then one `rsync -a` of the result (`-a --delete` for the storm).
+ *
+ * The machine is shared and noisy (other test runs use the same two cores): quote medians and
+ * ratios. Usage:
+ *   npm run bench [-- --scenarios burst1k,storm --reps 3 --samples 20 --params -artuz
+ *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE]
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
-import { startRsyncDaemon } from '../support/rsyncd.js';
+import { cpus, loadavg } from 'node:os';
+import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { tempDir, treeDiff } from '../support/tree.js';
 import { startCli, writeXml } from '../support/cli.js';
+import { meterFor, reapedChildrenMs, type CpuMeter } from './cpu.js';
+import { writeBurst, writeStorm, writeStormTree, type Expected } from './writers.js';
+
+const ALL = ['burst1k', 'burst10k', 'storm', 'latency'] as const;
+type Scenario = (typeof ALL)[number];
 
 const { values } = parseArgs({
   options: {
-    files: { type: 'string', default: '10000' },
-    dirs: { type: 'string', default: '100' },
+    scenarios: { type: 'string', default: ALL.join(',') },
+    reps: { type: 'string', default: '3' },
     samples: { type: 'string', default: '20' },
+    /** commonParams of tssersync's config (Sersync's stock is -artuz). */
+    params: { type: 'string', default: '-artuz' },
+    /** Extra XML inside <tssersync> (e.g. '<priority nice="0"/>' for today's behaviour). */
+    xml: { type: 'string', default: '' },
     out: { type: 'string' },
     /** Write tssersync's own output (with --debug: every job) to this file, to see where the time went. */
     trace: { type: 'string' },
   },
 });
-const FILES = Number(values.files);
-const DIRS = Number(values.dirs);
+const SCENARIOS = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[];
+for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`);
+const REPS = Number(values.reps);
 const SAMPLES = Number(values.samples);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,6 +60,7 @@ function quantile(xs: number[], q: number): number {
   const i = Math.min(s.length - 1, Math.ceil(q * s.length) - 1);
   return s[Math.max(0, i)]!;
 }
+const sec = (ms: number) => (ms / 1000).toFixed(2);
 
 function rsync(args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -52,118 +72,279 @@ function rsync(args: string[], cwd: string): Promise<number> {
   });
 }
 
-/** Files and their sizes below dir (cheap completeness check; the final check compares bytes). */
-async function sizes(dir: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  async function walk(rel: string): Promise<void> {
-    for (const e of await readdir(join(dir, rel), { withFileTypes: true }).catch(() => [])) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(r);
-      else out.set(r, (await stat(join(dir, r)).catch(() => ({ size: -1 }))).size);
-    }
-  }
-  await walk('');
-  return out;
+/** One measured run: ms. */
+interface Run {
+  writer: number;
+  endToEnd: number;
+  /** CPU of the replicator: bare's rsync client, or tssersync's whole tree. */
+  cpuSender: number;
+  cpuDaemon: number;
+  /** tssersync only: rsync processes seen at once, at most (sampled). */
+  maxProcs?: number;
 }
 
-async function writeBurst(root: string, seed: Buffer): Promise<{ files: number; bytes: number }> {
-  let bytes = 0;
-  const per = Math.ceil(FILES / DIRS);
-  for (let d = 0; d < DIRS; d++) {
-    const dir = join(root, `dir${String(d).padStart(3, '0')}`);
-    await mkdir(dir, { recursive: true });
-    await Promise.all(
-      Array.from({ length: Math.min(per, FILES - d * per) }, (_, i) => {
-        const size = 10_240 + ((d * 7919 + i * 104_729) % 92_160);
-        bytes += size;
-        const off = (d * 31 + i * 17) % (seed.length - size);
-        return writeFile(join(dir, `f${i}.bin`), seed.subarray(off, off + size));
-      }),
-    );
+interface Bench {
+  daemon: RsyncDaemon;
+  daemonCpu: CpuMeter;
+  auth: string[];
+  work: string;
+  seed: Buffer;
+  traces: string[];
+  cpuHow: string;
+}
+
+type Writer = (root: string) => Promise<Expected>;
+
+interface Shape {
+  /** Prepare the tree before the writer runs (storm: the existing tree), returns its state. */
+  prepare(root: string): Promise<Expected | undefined>;
+  write(root: string, before: Expected | undefined): Promise<Expected>;
+  bareArgs: string[];
+}
+
+function shapes(seed: Buffer): Record<'burst1k' | 'burst10k' | 'storm', Shape> {
+  return {
+    burst1k: { prepare: async () => undefined, write: (r) => writeBurst(r, seed, 1000, 10), bareArgs: ['-a'] },
+    burst10k: { prepare: async () => undefined, write: (r) => writeBurst(r, seed, 10_000, 100), bareArgs: ['-a'] },
+    storm: {
+      prepare: (r) => writeStormTree(r, seed, 1000),
+      write: (r, before) => writeStorm(r, seed, new Map(before), 2000),
+      bareArgs: ['-a', '--delete'],
+    },
+  };
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+async function bareRun(b: Bench, shape: Shape, rep: number): Promise<Run> {
+  const staged = join(b.work, `bare-${rep}`);
+  const dest = b.daemon.modules['bare']!;
+  await mkdir(staged);
+  await emptyDir(dest);
+  const before = await shape.prepare(staged);
+  if (before) await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+  const d0 = await b.daemonCpu.usageMs();
+  const c0 = await reapedChildrenMs();
+  const t0 = performance.now();
+  await shape.write(staged, before);
+  const tw = performance.now();
+  await rsync([...shape.bareArgs, ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+  const t1 = performance.now();
+  const run: Run = { writer: tw - t0, endToEnd: t1 - t0, cpuSender: (await reapedChildrenMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0 };
+  const diffs = await treeDiff(staged, dest);
+  if (diffs.length) throw new Error(`bare rsync left differences: ${diffs.slice(0, 3).join('; ')}`);
+  await rm(staged, { recursive: true, force: true });
+  return run;
+}
+
+async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promise<Run> {
+  const src = join(b.work, `src-${name}-${rep}`);
+  const state = join(b.work, `state-${name}-${rep}`);
+  const dest = b.daemon.modules['live']!;
+  await mkdir(src);
+  await mkdir(state);
+  await emptyDir(dest);
+  const before = await shape.prepare(src);
+  if (before) await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::live/`], src);
+  const conf = await writeXml(join(b.work, `confxml-${name}-${rep}.xml`), { src, state, daemon: b.daemon, module: 'live', tssersync: values.xml });
+  if (values.params !== '-artuz') await writeFile(conf, (await readFile(conf, 'utf8')).replace('params="-artuz"', `params="${values.params}"`));
+  const cli = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
+  const meter = await meterFor(cli.child.pid!, `tss-${name}-${rep}`);
+  b.cpuHow = meter.how;
+  try {
+    await waitFile(join(state, 'running'));
+    await sleep(500);
+    const idleProcs = await meter.processes();
+    let maxProcs = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        maxProcs = Math.max(maxProcs, (await meter.processes().catch(() => 0)) - idleProcs);
+        await sleep(20);
+      }
+    })();
+    const d0 = await b.daemonCpu.usageMs();
+    const c0 = await meter.usageMs();
+    const t0 = performance.now();
+    const want = await shape.write(src, before);
+    const tw = performance.now();
+    const equalAt = await converge(src, dest, want, t0);
+    // CPU until tssersync is idle again: the trailing reconcile of a burst runs 1 s after the last
+    // event, so wait past that, then until no rsync of its own is left.
+    while (performance.now() - tw < 1600) await sleep(50);
+    for (let quiet = 0, i = 0; quiet < 3 && i < 600; i++) {
+      quiet = (await meter.processes()) <= idleProcs ? quiet + 1 : 0;
+      await sleep(50);
+    }
+    sampling = false;
+    await sampler;
+    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs };
+    return run;
+  } finally {
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    await meter.close();
+    if (values.trace) b.traces.push(`=== ${name} rep ${rep}\n${cli.output()}`);
+    await rm(src, { recursive: true, force: true });
+    await rm(state, { recursive: true, force: true });
   }
-  return { files: FILES, bytes };
+}
+
+/**
+ * When the destination first held the final state: polled cheaply (the files' sizes, walking on
+ * from the first one not yet there, then a count of the destination's files), confirmed byte for
+ * byte; the time is that of the cheap check the byte check confirmed.
+ */
+async function converge(src: string, dst: string, want: Expected, t0: number): Promise<number> {
+  const list = [...want].sort(([a], [b]) => (a < b ? -1 : 1));
+  let cursor = 0;
+  let rest = 10;
+  for (;;) {
+    if (performance.now() - t0 > 300_000) {
+      const diffs = await treeDiff(src, dst);
+      throw new Error(`the destination did not converge within 300 s: ${diffs.length} differences, e.g. ${diffs.slice(0, 5).join('; ')}`);
+    }
+    for (; cursor < list.length; cursor++) {
+      const [rel, size] = list[cursor]!;
+      const st = await stat(join(dst, rel)).catch(() => undefined);
+      if (st?.size !== size) break;
+    }
+    if (cursor === list.length && (await countFiles(dst)) === list.length) {
+      const at = performance.now();
+      const diffs = await treeDiff(src, dst);
+      if (diffs.length === 0) return at;
+      cursor = 0; // a same-size rewrite not there yet: look again from the start
+      rest = Math.min(rest * 2, 1000); // byte checks are dear: back off
+    }
+    await sleep(rest);
+  }
+}
+
+async function countFiles(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) n += await countFiles(join(dir, e.name));
+    else n++;
+  }
+  return n;
+}
+
+function table(name: string, bare: Run[], tss: Run[]): string[] {
+  const m = (rs: Run[], f: (r: Run) => number) => median(rs.map(f));
+  const cpu = (r: Run) => r.cpuSender + r.cpuDaemon;
+  const row = (what: string, f: (r: Run) => number, fmt = sec) => {
+    const a = m(bare, f);
+    const t = m(tss, f);
+    return `| ${what} | ${fmt(a)} | ${fmt(t)} | ${(t / a).toFixed(2)} |`;
+  };
+  const runs = (rs: Run[]) => rs.map((r) => `${sec(r.endToEnd)} s / ${sec(cpu(r))} s CPU`).join('; ');
+  return [
+    `**${name}** (${tss.length} runs each, medians, seconds)`,
+    '',
+    '| | bare | tssersync | ratio |',
+    '|---|---|---|---|',
+    row('writer', (r) => r.writer),
+    row('end to end', (r) => r.endToEnd),
+    row('CPU, sender side (bare: rsync client; tssersync: its whole tree)', (r) => r.cpuSender),
+    row('CPU, receiving daemon', (r) => r.cpuDaemon),
+    row('CPU, total', cpu),
+    '',
+    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}`,
+    '',
+  ];
+}
+
+async function latency(b: Bench, log: (s: string) => void): Promise<void> {
+  const src = join(b.work, 'src-latency');
+  const state = join(b.work, 'state-latency');
+  await mkdir(src);
+  await mkdir(state);
+  const conf = await writeXml(join(b.work, 'confxml-latency.xml'), { src, state, daemon: b.daemon, module: 'live', tssersync: values.xml });
+  await emptyDir(b.daemon.modules['live']!);
+  const cli = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
+  const dst = b.daemon.modules['live']!;
+  try {
+    await waitFile(join(state, 'running'));
+    await sleep(1000);
+    const lat: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const body = randomBytes(50 * 1024);
+      const name = `latency-${i}.bin`;
+      const t = performance.now();
+      await writeFile(join(src, name), body);
+      const target = join(dst, name);
+      for (;;) {
+        const got = await readFile(target).catch(() => undefined);
+        if (got && got.equals(body)) break;
+        if (performance.now() - t > 10_000) throw new Error(`${name} did not replicate in 10 s`);
+        await sleep(1);
+      }
+      lat.push(performance.now() - t);
+      // Idle means idle: the watcher batches events for 50 ms within 500 ms of its previous
+      // report, and the planner keeps its leading edge for changes after 1 s of quiet.
+      await sleep(1200);
+    }
+    const one = join(b.work, 'one');
+    await mkdir(one);
+    await writeFile(join(one, 'x.bin'), randomBytes(50 * 1024));
+    const bareOne: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) bareOne.push(await rsync(['-a', '-I', ...b.auth, 'x.bin', `${b.daemon.user}@127.0.0.1::one/`], one));
+    log(`**latency**: single 50 KB file after a quiet spell, ${SAMPLES} samples: tssersync median ${median(lat).toFixed(0)} ms, p95 ${quantile(lat, 0.95).toFixed(0)} ms; bare rsync push median ${median(bareOne).toFixed(0)} ms (ratio ${(median(lat) / median(bareOne)).toFixed(2)})`);
+  } finally {
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    if (values.trace) b.traces.push(`=== latency\n${cli.output()}`);
+  }
 }
 
 async function main(): Promise<void> {
   const work = await tempDir('tss-bench-');
   const daemon = await startRsyncDaemon({ modules: ['bare', 'live', 'one'] });
-  const seed = randomBytes(4 * 1024 * 1024);
-  const auth = [`--port=${daemon.port}`, `--password-file=${daemon.passwordFile}`, '--sockopts=TCP_NODELAY'];
+  const daemonCpu = await meterFor(daemon.pid!, 'daemon');
+  const b: Bench = {
+    daemon,
+    daemonCpu,
+    auth: [`--port=${daemon.port}`, `--password-file=${daemon.passwordFile}`, '--sockopts=TCP_NODELAY'],
+    work: work.path,
+    seed: randomBytes(4 * 1024 * 1024),
+    traces: [],
+    cpuHow: '',
+  };
   const lines: string[] = [];
   const log = (s: string) => (console.log(s), lines.push(s));
+  const load0 = loadavg()[0]!;
   try {
-    // --- bare rsync of the whole burst, cold ---
-    const staged = join(work.path, 'staged');
-    await mkdir(staged);
-    const { bytes } = await writeBurst(staged, seed);
-    const bare = await rsync(['-a', ...auth, './', `${daemon.user}@127.0.0.1::bare/`], staged);
-    log(`bare rsync -a of ${FILES} files (${(bytes / 1e6).toFixed(0)} MB) to an empty module: ${(bare / 1000).toFixed(2)} s`);
-
-    // --- tssersync on the same burst ---
-    const src = join(work.path, 'src');
-    const state = join(work.path, 'state');
-    await mkdir(src);
-    await mkdir(state);
-    const conf = await writeXml(join(work.path, 'confxml.xml'), { src, state, daemon, module: 'live' });
-    const run = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
-    try {
-      await waitFile(join(state, 'running'));
-      await sleep(500);
-      const t0 = performance.now();
-      await writeBurst(src, seed);
-      const burstEnd = performance.now();
-      const want = await sizes(src);
-      const dst = daemon.modules.live!;
-      for (;;) {
-        const got = await sizes(dst);
-        if (got.size >= want.size && [...want].every(([k, v]) => got.get(k) === v)) break;
-        if (performance.now() - burstEnd > 300_000) throw new Error('burst did not replicate within 300 s');
-        await sleep(20);
+    const sh = shapes(b.seed);
+    for (const s of SCENARIOS) {
+      if (s === 'latency') {
+        await latency(b, log);
+        continue;
       }
-      const caughtUp = performance.now() - burstEnd;
-      const diffs = await treeDiff(src, dst);
-      if (diffs.length) throw new Error(`destination differs after the burst: ${diffs.slice(0, 5).join('; ')}`);
-      log(`tssersync burst: writing took ${((burstEnd - t0) / 1000).toFixed(2)} s; destination equal ${(caughtUp / 1000).toFixed(2)} s after the burst ended (ratio to bare rsync: ${(caughtUp / bare).toFixed(2)}); byte-for-byte check passed`);
-
-      // --- single-file latency ---
-      await sleep(1000);
-      const lat: number[] = [];
-      for (let i = 0; i < SAMPLES; i++) {
-        const body = randomBytes(50 * 1024);
-        const name = `latency-${i}.bin`;
-        const t = performance.now();
-        await writeFile(join(src, name), body);
-        const target = join(dst, name);
-        for (;;) {
-          const b = await readFile(target).catch(() => undefined);
-          if (b && b.equals(body)) break;
-          if (performance.now() - t > 10_000) throw new Error(`${name} did not replicate in 10 s`);
-          await sleep(1);
-        }
-        lat.push(performance.now() - t);
-        // Idle means idle: the watcher batches events for 50 ms within 500 ms of its previous
-        // report, and the planner keeps its leading edge for changes after 1 s of quiet.
-        await sleep(1200);
+      const bare: Run[] = [];
+      const tss: Run[] = [];
+      for (let rep = 0; rep < REPS; rep++) {
+        bare.push(await bareRun(b, sh[s], rep));
+        tss.push(await tssRun(b, sh[s], rep, s));
+        console.error(`${s} rep ${rep}: bare ${sec(bare.at(-1)!.endToEnd)} s, tssersync ${sec(tss.at(-1)!.endToEnd)} s`);
       }
-      const one = join(work.path, 'one');
-      await mkdir(one);
-      await writeFile(join(one, 'x.bin'), randomBytes(50 * 1024));
-      const bareOne: number[] = [];
-      for (let i = 0; i < SAMPLES; i++) bareOne.push(await rsync(['-a', '-I', ...auth, 'x.bin', `${daemon.user}@127.0.0.1::one/`], one));
-      log(`single 50 KB file, ${SAMPLES} samples: tssersync median ${median(lat).toFixed(0)} ms, p95 ${quantile(lat, 0.95).toFixed(0)} ms; bare rsync push median ${median(bareOne).toFixed(0)} ms (ratio ${(median(lat) / median(bareOne)).toFixed(2)})`);
-    } finally {
-      run.child.kill('SIGTERM');
-      await run.exited;
-      if (values.trace) await writeFile(values.trace, run.output());
+      for (const l of table(s, bare, tss)) log(l);
     }
-    log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}`);
+    log(
+      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
+        `commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+    );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
-      const block = `\n### Run of ${stamp} UTC (\`npm run bench\`)\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`;
+      const cmd = `npm run bench -- --scenarios ${SCENARIOS.join(',')} --reps ${REPS}${values.params !== '-artuz' ? ` --params ${values.params}` : ''}${values.xml ? ` --xml '${values.xml}'` : ''}`;
+      const block = `\n### Run of ${stamp} UTC (\`${cmd}\`)\n\n${lines.join('\n')}\n`;
       const prev = await readFile(values.out, 'utf8').catch(() => '# Benchmarks\n');
       await writeFile(values.out, prev + block);
     }
   } finally {
+    if (values.trace) await writeFile(values.trace, b.traces.join('\n'));
+    await daemonCpu.close();
     await daemon.stop();
     await rm(work.path, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AlreadyRunningError } from '../../src/replay/run-marker.js';
 import { loadPending, markRunning, markStopped, pendingPath, savePending, type PendingSnapshot } from '../../src/replay/pending-store.js';
 import type { EngineEvent } from '../../src/events.js';
 import { AWKWARD_NAMES, tempDir } from '../support/tree.js';
@@ -106,20 +107,43 @@ test('marker: a live pid from another boot or another process start (pid reused)
     await markStopped(dir);
   }));
 
-test('marker: another live instance is reported, not unclean, and its marker survives our stop only if it is its own', () =>
+test('marker: a second instance on the same state dir is refused naming the live one; its marker is left alone', () =>
   withDir(async (dir) => {
     const other = spawn('sleep', ['30']);
     try {
-      await writeFile(join(dir, 'running'), JSON.stringify({ pid: other.pid }));
-      const mark = await markRunning(dir);
-      assert.deepEqual(mark, { uncleanPrevious: false, otherInstance: other.pid });
-      // We took the marker over; when the other stops, it must not remove ours (simulated:
-      // its marker written back, our markStopped leaves it alone).
-      await writeFile(join(dir, 'running'), JSON.stringify({ pid: other.pid }));
+      const theirs = JSON.stringify({ pid: other.pid });
+      await writeFile(join(dir, 'running'), theirs);
+      await assert.rejects(markRunning(dir), (err: unknown) => {
+        assert.ok(err instanceof AlreadyRunningError);
+        assert.match(err.message, new RegExp(`^another tssersync \\(pid ${other.pid}\\) is already running .*kill ${other.pid}$`));
+        return true;
+      });
+      assert.equal(await readFile(join(dir, 'running'), 'utf8'), theirs);
+      // Our stop does not remove a marker that is not ours.
       await markStopped(dir);
       assert.deepEqual(await readdir(dir), ['running']);
     } finally {
       other.kill('SIGKILL');
+    }
+  }));
+
+test('marker: two starts at the same instant on one state dir: exactly one wins (exclusive create)', () =>
+  withDir(async (dir) => {
+    // Two processes, not two calls: the same pid would count as a reload of one instance.
+    const script = `import { markRunning } from ${JSON.stringify(new URL('../../src/replay/run-marker.ts', import.meta.url).href)};
+      markRunning(process.argv[1]).then(() => { console.log('won'); setTimeout(() => {}, 3000); }, (e) => { console.log('refused', e.pid); process.exit(0); });`;
+    const runs = Array.from({ length: 4 }, () => {
+      const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      return { c, line: () => new Promise<string>((res) => c.stdout.once('end', () => res(out.trim())).on('data', () => out.includes('\n') && res(out.trim()))) };
+    });
+    try {
+      const lines = await Promise.all(runs.map((r) => r.line()));
+      assert.equal(lines.filter((l) => l === 'won').length, 1, lines.join(' | '));
+      assert.equal(lines.filter((l) => l.startsWith('refused')).length, 3, lines.join(' | '));
+    } finally {
+      for (const r of runs) r.c.kill('SIGKILL');
     }
   }));
 
@@ -130,4 +154,52 @@ test('marker: state dir that exists stays as the operator made it', () =>
     await markRunning(stateDir);
     assert.equal(await mode(stateDir), 0o755);
     await markStopped(stateDir);
+  }));
+
+test('legacy shared state dir: each config takes the pending lanes, replay records and crash marker of its own roots', () =>
+  withDir(async (dir) => {
+    const { adoptLegacyState } = await import('../../src/replay/legacy-state.js');
+    const { ReplayLog } = await import('../../src/replay/log.js');
+    const legacy = join(dir, 'shared');
+    const lane = (root: string, path: string) => ({ remote: 'h::m', root, entries: [{ path, action: 'path' as const }] });
+    await savePending(join(legacy, 'pending.json'), { savedAt: '2025-01-01T00:00:00.000Z', lanes: [lane('/a', 'x'), lane('/b', 'y')] });
+    const rec = (root: string, path: string) => ({ time: '2025-01-01T00:00:00.000Z', root, remote: 'h::m', path, action: 'path' as const, exitCode: 10, message: 'down', attempts: 1 });
+    await new ReplayLog(join(legacy, 'replay.jsonl')).append([rec('/a', 'ra'), rec('/b', 'rb')]);
+    await writeFile(join(legacy, 'running'), JSON.stringify({ pid: await deadPid() }));
+    await writeFile(join(legacy, 'tssersync.pid'), '1\n');
+    const take = (name: string, root: string) => {
+      const stateDir = join(legacy, name);
+      return adoptLegacyState({ legacyDir: legacy, stateDir, roots: [root], replayLog: join(stateDir, 'replay.jsonl') });
+    };
+
+    assert.deepEqual(await take('a-1', '/a'), { lanes: 1, records: 1, markers: 1 });
+    assert.deepEqual((await loadPending(join(legacy, 'a-1', 'pending.json')))?.lanes, [lane('/a', 'x')]);
+    assert.deepEqual((await new ReplayLog(join(legacy, 'a-1', 'replay.jsonl')).read()).records.map((r) => r.path), ['ra']);
+    assert.equal((await markRunning(join(legacy, 'a-1'))).uncleanPrevious, true, 'the crash is news for a');
+    await markStopped(join(legacy, 'a-1'));
+    // What is b's stays in the shared dir, crash marker included (b's part is still there).
+    assert.deepEqual((await loadPending(join(legacy, 'pending.json')))?.lanes, [lane('/b', 'y')]);
+    assert.ok((await readdir(legacy)).includes('running'));
+
+    assert.deepEqual(await take('b-2', '/b'), { lanes: 1, records: 1, markers: 1 });
+    assert.deepEqual((await loadPending(join(legacy, 'b-2', 'pending.json')))?.lanes, [lane('/b', 'y')]);
+    assert.equal((await markRunning(join(legacy, 'b-2'))).uncleanPrevious, true, 'and for b');
+    await markStopped(join(legacy, 'b-2'));
+    assert.deepEqual((await new ReplayLog(join(legacy, 'replay.jsonl')).read()).records, []);
+    const left = (await readdir(legacy)).filter((n) => !n.startsWith('a-') && !n.startsWith('b-'));
+    assert.deepEqual(left.sort(), ['replay.jsonl', 'tssersync.pid'], 'pending and marker gone; the old pid file stays');
+    // Taken once: a later start finds nothing more.
+    assert.deepEqual(await take('a-1', '/a'), { lanes: 0, records: 0, markers: 0 });
+  }));
+
+test('legacy shared state dir: an earlier tssersync still running on it refuses the start, naming its pid', () =>
+  withDir(async (dir) => {
+    const { adoptLegacyState } = await import('../../src/replay/legacy-state.js');
+    const other = spawn('sleep', ['30']);
+    try {
+      await writeFile(join(dir, 'running'), JSON.stringify({ pid: other.pid }));
+      await assert.rejects(adoptLegacyState({ legacyDir: dir, stateDir: join(dir, 'a-1'), roots: ['/a'], replayLog: join(dir, 'a-1', 'replay.jsonl') }), new RegExp(`pid ${other.pid}.*kill ${other.pid}`));
+    } finally {
+      other.kill('SIGKILL');
+    }
   }));

@@ -26,7 +26,8 @@ export function makeConfig(stateDir: string, roots: Config['roots'], over: Parti
     events: { delete: true, createFolder: true, createFile: false, closeWrite: true, moveFrom: true, moveTo: true, attrib: false, modify: false },
     roots,
     // What the engine runs for Sersync's stock -artuz: config/params.ts drops -u (see withoutUpdate).
-    rsync: { commonParams: ['-artz'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined },
+    // The real-time excludes ride with the rsync settings too (as parseConfig sets them).
+    rsync: { commonParams: ['-artz'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined, excludes: over.excludes ?? [] },
     threads: 4,
     failLog: { path: join(stateDir, 'replay.jsonl'), intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },

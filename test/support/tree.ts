@@ -122,3 +122,47 @@ export const AWKWARD_NAMES: readonly string[] = [
   'emoji-🚀.txt',
   'back\\slash.txt',
 ];
+
+/**
+ * Like snapshot, with names read as bytes: keys are the canonical string form of src/core/names.ts
+ * (a GBK, Latin-1 or 0xff name is its exact bytes, never a lossy UTF-8 decoding), symlink targets
+ * too. Sequential and content-compared: for the small trees of the names and excludes tests.
+ */
+export async function snapshotBytes(dir: string): Promise<Map<string, Entry>> {
+  const { nameFromBytes, pathBytes } = await import('../../src/core/names.js');
+  const out = new Map<string, Entry>();
+  const walk = async (rel: string): Promise<void> => {
+    const names = await readdir(pathBytes(dir, rel), { encoding: 'buffer' });
+    for (const raw of names) {
+      const r = rel ? `${rel}/${nameFromBytes(raw)}` : nameFromBytes(raw);
+      const p = pathBytes(dir, r);
+      const st = await lstat(p);
+      if (st.isDirectory()) {
+        out.set(r, { type: 'dir', mode: st.mode & 0o7777 });
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        out.set(r, { type: 'link', target: nameFromBytes(await readlink(p, { encoding: 'buffer' })) });
+      } else if (st.isFile()) {
+        const buf = await readFile(p);
+        out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length, mode: st.mode & 0o7777 });
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** Differences between two trees by byte names (displayName-escaped lines; empty = equal). */
+export async function treeDiffBytes(src: string, dst: string, ignore: (rel: string) => boolean = () => false): Promise<string[]> {
+  const { displayName } = await import('../../src/core/names.js');
+  const [a, b] = await Promise.all([snapshotBytes(src), snapshotBytes(dst)]);
+  const diffs: string[] = [];
+  for (const [k, v] of a) {
+    if (ignore(k)) continue;
+    const w = b.get(k);
+    if (!w) diffs.push(`missing on dest: ${displayName(k)}`);
+    else if (JSON.stringify(v) !== JSON.stringify(w)) diffs.push(`differs: ${displayName(k)}`);
+  }
+  for (const k of b.keys()) if (!a.has(k) && !ignore(k)) diffs.push(`extra on dest: ${displayName(k)}`);
+  return diffs;
+}

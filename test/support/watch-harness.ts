@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import type { EventSwitches, Pattern } from '../../src/config/types.js';
 import type { Change } from '../../src/core/types.js';
 import type { EngineEvent } from '../../src/events.js';
+import type { BackendName } from '../../src/watch/protocol.js';
 import { Watcher, type WatchTuning } from '../../src/watch/watcher.js';
 import { tempDir, waitFor } from './tree.js';
 
@@ -28,7 +29,12 @@ export interface WatchHarness {
   cleanup(): Promise<void>;
 }
 
+/** Every watcher backend: the watch suites run once per backend. */
+export const BACKENDS: readonly BackendName[] = ['inotify', 'parcel'];
+
 export interface HarnessOptions {
+  /** @default the platform's default (inotify on Linux) */
+  backend?: BackendName;
   excludes?: readonly Pattern[];
   switches?: EventSwitches;
   tuning?: Partial<WatchTuning>;
@@ -57,12 +63,18 @@ export async function watchHarness(o: HarnessOptions = {}): Promise<WatchHarness
       if (r === root) rootStates.push(present);
     },
     tuning: { rewatchDebounceMs: 100, rootPollMs: 200, restartMinMs: 50, ...o.tuning },
+    ...(o.backend ? { backend: o.backend } : {}),
   });
   try {
     await watcher.start();
   } catch (err) {
     await dir.cleanup();
     throw err;
+  }
+  if (o.backend && watcher.backendOf(root) !== o.backend) {
+    await watcher.stop();
+    await dir.cleanup();
+    throw new Error(`asked for the ${o.backend} backend, got ${watcher.backendOf(root)}`);
   }
   return {
     root,

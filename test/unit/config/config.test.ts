@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, describeConfig, defaultStateDir } from '../../../src/config/index.js';
+import { configStateDir } from '../../../src/config/defaults.js';
 import type { Config, RefreshCdnPluginConfig } from '../../../src/config/types.js';
 
 const STOCK_FILE = fileURLToPath(new URL('../../fixtures/config/sersync-stock.xml', import.meta.url));
@@ -17,7 +18,7 @@ const parse = (xml: string, overrides = {}): Config => parseConfig(xml, '/etc/ts
 
 test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
   const c = parseConfig(STOCK, STOCK_FILE);
-  const state = defaultStateDir();
+  const state = configStateDir(defaultStateDir(), STOCK_FILE);
   assert.deepEqual(c, {
     file: STOCK_FILE,
     debug: false,
@@ -33,7 +34,7 @@ test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
         ],
       },
     ],
-    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined },
+    rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, excludes: [], priority: { nice: 10, ionice: { kind: 'best-effort', level: 7 } } },
     threads: 10,
     failLog: { path: `${state}/replay.jsonl`, intervalMinutes: 60 },
     crontab: { enabled: false, intervalMinutes: 600, excludes: [] },
@@ -58,6 +59,7 @@ test('the stock Sersync 2.5.4 file parses to the expected Config', () => {
     pidFile: `${state}/tssersync.pid`,
     logFile: `${state}/tssersync.log`,
     stateDir: state,
+    legacyStateDir: defaultStateDir(),
   });
 });
 
@@ -158,7 +160,7 @@ test('overrides: -n wins over the file, debug can be forced', () => {
 });
 
 test('failLog: the stock /tmp script goes to the state dir, another .sh becomes .jsonl, others are kept', () => {
-  const state = defaultStateDir();
+  const state = configStateDir(defaultStateDir(), '/etc/tssersync/confxml.xml');
   const at = (p: string): string => parse(conf(`${ONE_ROOT}<failLog path="${p}" timeToExecute="5"/>`)).failLog.path;
   assert.equal(at('/tmp/rsync_fail_log.sh'), `${state}/replay.jsonl`);
   assert.equal(at('/var/log/sersync/fail.sh'), '/var/log/sersync/fail.jsonl');
@@ -186,6 +188,18 @@ test('the <tssersync> extension element sets every engine knob', () => {
     [3, 50, 2000, 5, 0, 100, '/etc/tssersync/run/t.pid', '/var/log/t.log', '/var/lib/t', 'any', '/usr/local/bin/rsync', '/var/lib/t/replay.jsonl'],
   );
   assert.equal(parse(conf(ONE_ROOT, '<tssersync><stateDir path="/s"/></tssersync>')).pidFile, '/s/tssersync.pid');
+});
+
+test('<priority>: rsync at nice 10, best-effort:7 by default; off restores the old behaviour', () => {
+  const prio = (xml: string) => parse(conf(ONE_ROOT, `<tssersync>${xml}</tssersync>`)).rsync.priority;
+  assert.deepEqual(parse(conf(ONE_ROOT)).rsync.priority, { nice: 10, ionice: { kind: 'best-effort', level: 7 } });
+  assert.deepEqual(prio('<priority nice="15" ionice="best-effort:5"/>'), { nice: 15, ionice: { kind: 'best-effort', level: 5 } });
+  assert.deepEqual(prio('<priority nice="5"/>'), { nice: 5, ionice: { kind: 'best-effort', level: 7 } });
+  assert.deepEqual(prio('<priority ionice="idle"/>'), { nice: 10, ionice: { kind: 'idle' } });
+  assert.deepEqual(prio('<priority nice="0"/>'), { nice: 0, ionice: undefined });
+  assert.deepEqual(prio('<priority nice="off" ionice="off"/>'), { nice: 0, ionice: undefined });
+  assert.deepEqual(prio('<priority start="false"/>'), { nice: 0, ionice: undefined });
+  assert.deepEqual(prio('<priority nice="0" ionice="best-effort:7"/>'), { nice: 0, ionice: { kind: 'best-effort', level: 7 } });
 });
 
 test('plugins: only started ones run; all are defined', () => {
@@ -270,5 +284,33 @@ test('describeConfig names what matters and never prints a secret', () => {
   }
   for (const secret of ['hunter2', 'topsecret', 'zzsecretzz', 'pw1234', 'tok999', 'abcdef']) {
     assert.ok(!text.includes(secret), `leaked ${secret} in:\n${text}`);
+  }
+});
+
+test('state dir: one per config file by default (keyed by its real path), the <stateDir> given is used as is', async () => {
+  const { mkdtemp, symlink, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join, relative } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'tss-statedir-'));
+  try {
+    const a = join(dir, 'a.xml');
+    const b = join(dir, 'b.xml');
+    await writeFile(a, conf(ONE_ROOT));
+    await writeFile(b, conf(ONE_ROOT));
+    await symlink(a, join(dir, 'link.xml'));
+    const of = (file: string) => parseConfig(conf(ONE_ROOT), file);
+    const ca = of(a);
+    assert.notEqual(ca.stateDir, of(b).stateDir, 'two configs, two state dirs');
+    assert.equal(of(join(dir, 'link.xml')).stateDir, ca.stateDir, 'a symlink names the same config');
+    assert.equal(of(relative(process.cwd(), a)).stateDir, ca.stateDir, 'a relative -o names the same config');
+    assert.match(ca.stateDir, new RegExp(`^${defaultStateDir()}/a-[0-9a-f]{12}$`));
+    assert.equal(ca.legacyStateDir, defaultStateDir());
+    // Everything that must not be shared between two instances follows the state dir.
+    assert.deepEqual([ca.pidFile, ca.logFile, ca.failLog.path], ['tssersync.pid', 'tssersync.log', 'replay.jsonl'].map((f) => join(ca.stateDir, f)));
+    const given = parseConfig(conf(ONE_ROOT, '<tssersync><stateDir path="/var/lib/mine"/></tssersync>'), a);
+    assert.equal(given.stateDir, '/var/lib/mine');
+    assert.equal(given.legacyStateDir, undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -64,6 +64,11 @@ test('a bad number names the attribute and the value', () => {
   rejects(file({ sersync: '<failLog path="/x" timeToExecute="soon"/>' }), 6, /timeToExecute/);
   rejects(file({ head: '<tssersync><threads num="0"/></tssersync>' }), 9, /num: expected a number of workers/);
   rejects(file({ head: '<tssersync><settle ms="100" max="50"/></tssersync>' }), 9, /ceiling/);
+  rejects(file({ head: '<tssersync><priority nice="20"/></tssersync>' }), 9, /nice/, '<priority>');
+  rejects(file({ head: '<tssersync><priority nice="-5"/></tssersync>' }), 9, /nice/, '<priority>');
+  rejects(file({ head: '<tssersync><priority ionice="realtime"/></tssersync>' }), 9, /ionice: expected "best-effort:N"/, '<priority>');
+  rejects(file({ head: '<tssersync><priority ionice="best-effort:9"/></tssersync>' }), 9, /ionice/, '<priority>');
+  rejects(file({ head: '<tssersync><priority level="3"/></tssersync>' }), 9, /level/, '<priority>');
 });
 
 test('a regex that does not compile, at its element', () => {
@@ -112,4 +117,23 @@ test('semantic mistakes: no root, no remote, duplicates, unstarted plugin defini
     /one way only/,
   );
   rejects(file({ head: '<hooks when="all"/>' }), 9, /unknown element <hooks> inside <head>/);
+});
+
+test('two roots on one remote destination (they would delete each other\'s files) are refused at the second <remote>', () => {
+  const second = (remote: string) => file({ sersync: `<localpath watch="/srv/other">${remote}</localpath>` });
+  rejects(second('<remote ip="10.0.0.2" name="www"/>'), 6, /10\.0\.0\.2::www is already the destination of the watch root \/srv\/www \(line 3\).*delete each other's files/, '<remote>');
+  rejects(second('<remote ip="10.0.0.2" name="www/sub"/>'), 6, /overlaps 10\.0\.0\.2::www, the destination of the watch root \/srv\/www/);
+  rejects(second('<remote ip="10.0.0.2" name="www/" user="other"/>'), 6, /already the destination/);
+  rejects(second('<remote ip="10.0.0.2" name="www" port="873"/>'), 6, /already the destination/, '<remote>');
+  // Different module, host, port or transport: separate destinations.
+  for (const ok of ['<remote ip="10.0.0.2" name="www2"/>', '<remote ip="10.0.0.3" name="www"/>', '<remote ip="10.0.0.2" name="www" port="8730"/>', '<remote ip="10.0.0.2" name="/www" ssh="true"/>']) {
+    assert.doesNotThrow(() => parseConfig(second(ok), 'confxml.xml'), ok);
+  }
+  const ssh = (a: string, b: string) =>
+    file({ remote: `<remote ip="h" name="${a}" ssh="true"/>`, sersync: `<localpath watch="/srv/other"><remote ip="h" name="${b}" ssh="true"/></localpath>` });
+  rejects(ssh('/backup/www', '/backup/www/'), 6, /already the destination/);
+  rejects(ssh('/backup', '/backup/www'), 6, /overlaps/);
+  assert.doesNotThrow(() => parseConfig(ssh('/backup/www', '/backup/www2'), 'confxml.xml'));
+  // One root with two remote lines for one destination is not this case (no root deletes another's files).
+  assert.doesNotThrow(() => parseConfig(file({ remote: '<remote ip="10.0.0.2" name="www"/><remote ip="10.0.0.2" name="www" user="u"/>' }), 'confxml.xml'));
 });

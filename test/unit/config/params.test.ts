@@ -29,7 +29,7 @@ test('forbiddenParam: what the engine needs for itself is refused, ordinary opti
     ['-f', '- *.bak'],
     ['--delay-updates', '--partial-dir=.rsync-partial'],
     ['-vvh', '--info=progress2'],
-    ['--iconv=utf8,latin1', '--modify-window=-1'],
+    ['--no-iconv', '--modify-window=-1'],
   ];
   for (const words of ok) assert.equal(forbiddenParam(words), undefined, words.join(' '));
   const bad: [string[], RegExp][] = [
@@ -38,6 +38,8 @@ test('forbiddenParam: what the engine needs for itself is refused, ordinary opti
     [['--del'], /--del is not allowed/],
     [['-artunz'], /-n is --dry-run/],
     [['-a0'], /--from0/],
+    [['-a', '--iconv=utf8,latin1'], /--iconv is not allowed: it rewrites names/],
+    [['-a', '--iconv', '.'], /--iconv is not allowed/],
     [['-avze', 'ssh'], /-e is --rsh/],
     [['--rsh=ssh -p 22'], /ssh mode/],
     [['--files-from=/x'], /file list/],

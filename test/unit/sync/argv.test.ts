@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteConfig, RsyncSettings } from '../../../src/config/types.js';
-import { buildDeleteFallbackArgv, buildRsyncArgv, destinationFor, escapeFilterName, includeRulesFor, redactArgv, sshCommand } from '../../../src/sync/argv.js';
-import { nulList } from '../../../src/sync/runner.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv, deleteFallbackRules, destinationFor, escapeFilterName, excludeRules, includeRulesFor, redactArgv, sshCommand } from '../../../src/sync/argv.js';
+import { nameFromBytes } from '../../../src/core/names.js';
+import { nulList, stderrText } from '../../../src/sync/runner.js';
 
 const daemon: RemoteConfig = { id: 'tsuser@127.0.0.1::backup', host: '127.0.0.1', module: 'backup', mode: 'daemon', port: 8873, user: 'tsuser', passwordFile: '/etc/rsync.pas', sshOptions: [] };
 const ssh: RemoteConfig = { id: 'root@10.0.0.2:/srv/www', host: '10.0.0.2', module: '/srv/www', mode: 'ssh', port: 2222, user: 'root', passwordFile: undefined, sshOptions: ['-i', '/k/id', '-o', 'StrictHostKeyChecking=no'] };
@@ -24,7 +25,7 @@ test('path job to a daemon: files-from on stdin, fast delete, ignore-times', () 
 
 test('path job without the fast delete or ignore-times', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', ...tail,
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--force', ...tail,
   ]);
 });
 
@@ -37,7 +38,7 @@ test('tree job: recursive with --delete inside the listed dirs; --force only onc
 test('timeout, max-delete and binary come from the settings', () => {
   const s: RsyncSettings = { commonParams: ['-a', '-z'], timeoutSeconds: 100, binary: '/opt/rsync', maxDelete: 50 };
   assert.deepEqual(buildRsyncArgv({ remote: { ...daemon, port: undefined, passwordFile: undefined, user: undefined }, rsync: s, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    '/opt/rsync', '--info=stats1', '-a', '-z', '-R', '--files-from=-', '--from0', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
+    '/opt/rsync', '--info=stats1', '-a', '-z', '-R', '--files-from=-', '--from0', '--force', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
   ]);
 });
 
@@ -49,7 +50,7 @@ test('full sync: whole root, --delete, crontab excludes, no files-from', () => {
 
 test('ssh: -e with port, BatchMode and the options as one word list; no daemon options', () => {
   assert.deepEqual(buildRsyncArgv({ remote: ssh, rsync, action: 'path', deleteMissing: false, ignoreTimes: true }), [
-    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--ignore-times',
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--force', '--ignore-times',
     '-e', 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no', './', 'root@10.0.0.2:/srv/www/',
   ]);
   assert.equal(sshCommand({ ...ssh, port: undefined, sshOptions: [] }), 'ssh -o BatchMode=yes');
@@ -68,16 +69,50 @@ test('filter escaping: wildcards and backslashes only where rsync reads them', (
   assert.equal(escapeFilterName('star*q?[br]', false), 'star\\*q\\?\\[br]');
   assert.equal(escapeFilterName('a*\\b', false), 'a\\*\\\\b');
   assert.equal(escapeFilterName('new\nline', true), 'new\nline');
-  assert.deepEqual(includeRulesFor(['x*', 'y']), ['--include=/x\\*', '--include=/x\\*/***', '--include=/y', '--include=/y/***']);
+  assert.deepEqual(includeRulesFor(['x*', 'y']), ['+ /x\\*', '+ /x\\*/***', '+ /y', '+ /y/***']);
 });
 
-test('fallback delete: per parent, named entries and their subtrees, everything else excluded', () => {
-  assert.deepEqual(buildDeleteFallbackArgv({ remote: daemon, rsync, parent: 'a/b', names: ['gone', '-dash'] }), [
-    'rsync', '--info=stats1', '-artuz', '-r', '--delete', '--force', '--include=/gone', '--include=/gone/***', '--include=/-dash', '--include=/-dash/***', '--exclude=*',
+test('fallback delete: per parent, named entries and their subtrees on stdin, everything else excluded', () => {
+  assert.deepEqual(buildDeleteFallbackArgv({ remote: daemon, rsync, parent: 'a/b' }), [
+    'rsync', '-artuz', '-r', '--delete', '--force', '--from0', '--filter=merge -',
     '--sockopts=TCP_NODELAY', '--port=8873', '--password-file=/etc/rsync.pas', './a/b/', 'tsuser@127.0.0.1::backup/a/b/',
   ]);
-  const root = buildDeleteFallbackArgv({ remote: ssh, rsync, parent: '', names: ['x'] });
+  assert.deepEqual(deleteFallbackRules('a/b', ['gone', '-dash']), Buffer.from('+ /gone\0+ /gone/***\0+ /-dash\0+ /-dash/***\0- *\0'));
+  const root = buildDeleteFallbackArgv({ remote: ssh, rsync, parent: '' });
   assert.deepEqual(root.slice(-2), ['./', 'root@10.0.0.2:/srv/www/']);
+});
+
+test('fallback delete: names are bytes on stdin; a non-UTF-8 parent runs from the root with the directory chain included', () => {
+  // caf\xe9 (Latin-1) and \xff: not argv words (spawn would send U+FFFD's UTF-8), exact bytes on stdin.
+  const latin = 'caf\udce9';
+  assert.deepEqual(deleteFallbackRules('', [latin, 'x\udcff\ny']), Buffer.concat([
+    Buffer.from('+ /caf'), Buffer.from([0xe9, 0]), Buffer.from('+ /caf'), Buffer.from([0xe9]), Buffer.from('/***\0'),
+    Buffer.from('+ /x'), Buffer.from([0xff]), Buffer.from('\ny\0+ /x'), Buffer.from([0xff]), Buffer.from('\ny/***\0- *\0'),
+  ]));
+  const argv = buildDeleteFallbackArgv({ remote: daemon, rsync, parent: `d/${latin}` });
+  assert.deepEqual(argv.slice(-2), ['./', 'tsuser@127.0.0.1::backup/'], 'no name byte in argv');
+  assert.deepEqual(deleteFallbackRules(`d/${latin}`, ['g*']), Buffer.concat([
+    Buffer.from('+ /d/\0+ /d/caf'), Buffer.from([0xe9]), Buffer.from('/\0'),
+    Buffer.from('+ /d/caf'), Buffer.from([0xe9]), Buffer.from('/g\\*\0'),
+    Buffer.from('+ /d/caf'), Buffer.from([0xe9]), Buffer.from('/g\\*/***\0- *\0'),
+  ]));
+});
+
+test('retract rules: hide each named entry from the sender, let the receiver delete it, protect the rest', () => {
+  assert.deepEqual(deleteFallbackRules('d', ['late.gz', 'x*'], 'retract'), Buffer.from('H /late.gz\0R /late.gz\0R /late.gz/***\0H /x\\*\0R /x\\*\0R /x\\*/***\0- *\0'));
+  assert.deepEqual(deleteFallbackRules('caf\udce9', ['y.gz'], 'retract'), Buffer.concat([
+    Buffer.from('+ /caf'), Buffer.from([0xe9]), Buffer.from('/\0H /caf'), Buffer.from([0xe9]), Buffer.from('/y.gz\0R /caf'), Buffer.from([0xe9]), Buffer.from('/y.gz\0R /caf'), Buffer.from([0xe9]), Buffer.from('/y.gz/***\0- *\0'),
+  ]));
+});
+
+test('exclude rules: first in argv, read NUL-separated, then --no-from0 so a user merge file reads by lines', () => {
+  const argv = buildRsyncArgv({ remote: daemon, rsync, action: 'tree', deleteMissing: true, ignoreTimes: false, rulesFile: '/tmp/r/excluded' });
+  assert.deepEqual(argv.slice(0, 6), ['rsync', '--from0', '--filter=merge /tmp/r/excluded', '--no-from0', '--info=stats1', '-artuz']);
+  const full = buildRsyncArgv({ remote: daemon, rsync, action: 'tree', full: true, excludes: ['*.php'], deleteMissing: false, ignoreTimes: false, rulesFile: '/tmp/r/x' });
+  assert.deepEqual(full.slice(0, 10), ['rsync', '--from0', '--filter=merge /tmp/r/x', '--no-from0', '--info=stats1,progress2', '-artuz', '-r', '--delete', '--force', '--exclude=*.php']);
+  assert.deepEqual(excludeRules(['a/x.gz', 'top*', 'caf\udce9/- lead ']), Buffer.concat([
+    Buffer.from('- /a/x.gz\0- /top\\*\0- /caf'), Buffer.from([0xe9]), Buffer.from('/- lead \0'),
+  ]));
 });
 
 test('no secret ever in argv; redactArgv masks what would be one', () => {
@@ -88,4 +123,32 @@ test('no secret ever in argv; redactArgv masks what would be one', () => {
 
 test('stdin list: NUL-terminated, the root as ".", any other byte kept', () => {
   assert.deepEqual(nulList(['a', 'new\nline', '', '-x']), Buffer.from('a\0new\nline\0.\0-x\0'));
+});
+
+test('the priority launcher goes before the binary in every form', () => {
+  const launched = { ...rsync, launcher: ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7'] };
+  const path = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'path', deleteMissing: true, ignoreTimes: false });
+  assert.deepEqual(path.slice(0, 9), ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7', 'rsync', '--info=stats1', '-artuz']);
+  const full = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'tree', full: true, deleteMissing: false, ignoreTimes: false });
+  assert.deepEqual(full.slice(0, 7), [...launched.launcher, 'rsync']);
+  const del = buildDeleteFallbackArgv({ remote: daemon, rsync: launched, parent: '', names: ['x'] });
+  assert.deepEqual(del.slice(0, 7), [...launched.launcher, 'rsync']);
+});
+
+test('stdin list: every name as its exact bytes (GBK, Latin-1, 0xff, UTF-8)', () => {
+  const gbk = Buffer.from([0xd6, 0xd0, 0xce, 0xc4]); // 中文 in GBK: not valid UTF-8
+  const names = [gbk, Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from([0xff]), Buffer.from('日本/ü', 'utf8')];
+  const canonical = names.map((b) => nameFromBytes(b));
+  assert.deepEqual(nulList(canonical), Buffer.concat(names.flatMap((b) => [b, Buffer.from([0])])));
+  for (let b = 1; b < 256; b++) {
+    if (b === 0x2f) continue;
+    const one = Buffer.from([0x61, b]);
+    assert.deepEqual(nulList([nameFromBytes(one)]), Buffer.concat([one, Buffer.from([0])]), `byte ${b}`);
+  }
+});
+
+test('stderr bytes read as the canonical form: a raw non-UTF-8 byte survives, UTF-8 reads as text', () => {
+  const raw = Buffer.concat([Buffer.from('rsync: [sender] link_stat "/r/caf'), Buffer.from([0xe9]), Buffer.from('" failed\nü\n')]);
+  assert.equal(stderrText(raw), 'rsync: [sender] link_stat "/r/caf\udce9" failed\nü\n');
+  assert.equal(stderrText(Buffer.alloc(0)), '');
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failedFromStderr, unescapeRsyncName } from '../../../src/sync/stderr-paths.js';
-import { failureText, causeLine } from '../../../src/sync/messages.js';
+import { failureText, causeLine, outcomeText } from '../../../src/sync/messages.js';
 import type { RsyncOutcome } from '../../../src/sync/types.js';
 
 const SUMMARY = 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]';
@@ -75,4 +75,36 @@ test('failure text: where, code, meaning, then the telling stderr line', () => {
   assert.equal(failureText('h::m', outcome({ exitCode: null, signal: 'SIGTERM', class: 'retry' })), 'rsync to h::m was killed by SIGTERM');
   assert.match(failureText('h::m', outcome({ exitCode: null, spawnError: 'spawn rsync ENOENT', meaning: 'could not start rsync' })), /could not run \(could not start rsync: spawn rsync ENOENT\)/);
   assert.equal(causeLine('\n\n'), undefined);
+});
+
+test('causeLine: one table of telling lines for every rsync message', () => {
+  assert.equal(causeLine('@ERROR: auth failed on module backup\nrsync error: error starting client-server protocol (code 5)'), '@ERROR: auth failed on module backup');
+  assert.equal(
+    causeLine('rsync: [sender] failed to connect to 127.0.0.1 (127.0.0.1): Connection refused (111)\nrsync error: error in socket I/O (code 10)'),
+    'rsync: [sender] failed to connect to 127.0.0.1 (127.0.0.1): Connection refused (111)',
+  );
+  assert.equal(causeLine('building file list\nrsync: mkdir "/x" failed: No route to host (113)'), 'rsync: mkdir "/x" failed: No route to host (113)');
+  assert.equal(causeLine('  \n'), undefined);
+  // Nothing looks telling: the first line is better than nothing.
+  assert.equal(causeLine('something odd'), 'something odd');
+  // rsync's own summary only repeats the exit code.
+  assert.equal(causeLine(SUMMARY), undefined);
+  assert.equal(causeLine(`x${'y'.repeat(400)} failed`)?.length, 301);
+});
+
+test('outcomeText: the same text without the remote (replay records name it themselves)', () => {
+  const o = outcome({ exitCode: 10, class: 'retry', meaning: 'error in socket I/O', stderrTail: 'rsync: [sender] failed to connect to h: Connection refused (111)\n' });
+  assert.equal(outcomeText(o), 'rsync failed with exit code 10 (error in socket I/O): rsync: [sender] failed to connect to h: Connection refused (111)');
+  assert.equal(failureText('h::m', o), `rsync to h::m ${outcomeText(o).slice('rsync '.length)}`);
+});
+
+test('names are bytes: a non-UTF-8 name matches exactly, printed raw or as \\#ooo', () => {
+  const latin = 'caf\udce9'; // caf + byte 0xE9 (Latin-1 é), canonical form
+  const gbk = '\udcd6\udcd0\udcce\udcc4'; // 中文 in GBK
+  const raw = `rsync: [sender] link_stat "/src/root/d/${latin}" failed: No such file or directory (2)\n${SUMMARY}`;
+  assert.deepEqual(failedFromStderr(raw, ctx(['d/caf\u00e9', `d/${latin}`, 'd/caf\ufffd'])), [`d/${latin}`], 'not the UTF-8 é, not U+FFFD');
+  const escaped = `ERROR: daemon refused to receive file "d/\\#326\\#320\\#316\\#304"\n${SUMMARY}`;
+  assert.deepEqual(failedFromStderr(escaped, ctx([`d/${gbk}`, 'd/other'])), [`d/${gbk}`]);
+  assert.equal(unescapeRsyncName('caf\\#351'), latin);
+  assert.equal(unescapeRsyncName('caf\\#303\\#251'), 'caf\u00e9', 'escaped UTF-8 bytes decode as text');
 });

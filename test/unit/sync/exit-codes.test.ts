@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyExit, effectiveExit, EXIT_TABLE } from '../../../src/sync/exit-codes.js';
+import { classifyExit, effectiveExit, EXIT_TABLE, heldForOperator } from '../../../src/sync/exit-codes.js';
 
 /** Every row of rsync-facts.md's table: code → class. */
 const EXPECTED: ReadonlyArray<[number, string, RegExp]> = [
@@ -61,4 +61,12 @@ test('a daemon receiver stopped by --max-delete makes the client exit 0: the std
   assert.equal(effectiveExit(25, stderr), 25);
   assert.equal(effectiveExit(23, stderr), 23, 'a worse code is kept');
   assert.equal(effectiveExit(0, 'a file named Deletions stopped due to --max-delete limit'), 0, 'only a line of its own counts');
+});
+
+test('held for the operator is a column of the table: only the --max-delete stop (25)', () => {
+  const held = Object.entries(EXIT_TABLE).filter(([, row]) => row.heldForOperator).map(([code]) => Number(code));
+  assert.deepEqual(held, [25]);
+  assert.equal(heldForOperator(25), true);
+  assert.equal(heldForOperator(effectiveExit(0, 'Deletions stopped due to --max-delete limit (1 skipped)\n')), true);
+  for (const code of [0, 5, 10, 23, 24, 99, null]) assert.equal(heldForOperator(code), false, String(code));
 });
