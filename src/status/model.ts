@@ -343,10 +343,15 @@ export class StatusModel {
   #watch(root: string, message: string, detail: string | undefined, now: number): void {
     const r = this.#root(root);
     if (detail === undefined) {
-      // "watching ROOT" / "watch root ROOT is back: watching it again"
-      r.watcher = 'live';
-      r.error = null;
-      r.rootMissing = false;
+      if (message.startsWith('watch root ')) {
+        // "watch root ROOT is back: watching it again": a new subscription, the old trouble is gone.
+        r.watcher = 'live';
+        r.error = null;
+        r.rootMissing = false;
+      } else {
+        // "watching ROOT": subscribed; a warning during its start (a fallback backend) still holds.
+        r.watcher = r.error === null ? 'live' : 'degraded';
+      }
       return;
     }
     if (/ restarted$/.test(message)) {
