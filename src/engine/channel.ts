@@ -125,7 +125,7 @@ export class Channel {
     this.#reportedAt = this.deps.now();
     const pending = this.changes.size;
     const inFlight = this.changes.inFlightCount;
-    let oldest: number | null = pending > 0 ? (this.changes.entries()[0]?.firstSeen ?? null) : null;
+    let oldest: number | null = this.changes.oldestFirstSeen() ?? null;
     for (const t of this.#runningOldest.values()) oldest = oldest === null ? t : Math.min(oldest, t);
     this.#emit({
       type: 'queue',
@@ -188,10 +188,16 @@ export class Channel {
         this.#report();
         return;
       }
-      const firstSeen = this.#emit ? firstSeenOf(this.changes.entries(), p.jobs) : undefined;
-      for (const job of p.jobs) this.#dispatch(job, firstSeen?.get(job) ?? now);
+      for (const job of p.jobs) this.#dispatch(job, this.#oldestOf(job, now));
     }
     if (p.wakeAt !== undefined) this.#wakeAt(p.wakeAt);
+  }
+
+  /** The oldest change a job carries (before it is taken from the pending set). */
+  #oldestOf(job: RsyncJob, now: number): number {
+    let oldest = now;
+    for (const p of job.paths) oldest = Math.min(oldest, this.changes.firstSeen(p) ?? now);
+    return oldest;
   }
 
   #dispatch(job: RsyncJob, oldest: number): void {
@@ -237,18 +243,6 @@ export class Channel {
       this.#report();
     });
   }
-}
-
-/** The oldest change each job carries, from one pass over the pending entries (oldest first). */
-function firstSeenOf(entries: readonly { path: string; firstSeen: number }[], jobs: readonly RsyncJob[]): Map<RsyncJob, number> {
-  const jobOf = new Map<string, RsyncJob>();
-  for (const j of jobs) for (const p of j.paths) jobOf.set(p, j);
-  const out = new Map<RsyncJob, number>();
-  for (const e of entries) {
-    const j = jobOf.get(e.path);
-    if (j && !out.has(j)) out.set(j, e.firstSeen);
-  }
-  return out;
 }
 
 function crashOutcome(err: unknown): RsyncOutcome {
