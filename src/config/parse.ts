@@ -83,10 +83,10 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     pidFile: ext.pidFile ?? `${ext.stateDir}/tssersync.pid`,
     logFile: ext.logFile ?? `${ext.stateDir}/tssersync.log`,
     stateDir: ext.stateDir,
-    ...(ext.status ? { status: ext.status } : {}),
-    ...(ext.metrics ? { metrics: ext.metrics } : {}),
     ...(ext.legacyStateDir !== undefined ? { legacyStateDir: ext.legacyStateDir } : {}),
     ...(ext.watcherBackend ? { watcherBackend: ext.watcherBackend } : {}),
+    ...(ext.status ? { status: ext.status } : {}),
+    ...(ext.metrics ? { metrics: ext.metrics } : {}),
   };
 }
 

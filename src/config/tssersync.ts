@@ -85,6 +85,8 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     hookWhen,
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
+    priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
+    watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
     status: status
       ? {
           group: statusGroup(r, status),
@@ -93,9 +95,23 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
         }
       : undefined,
     metrics: metrics ? metricsListen(r, metrics) : undefined,
-    priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
-    watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
   };
+}
+
+/**
+ * `<priority nice="10" ionice="best-effort:7"/>`. `start="false"`, `nice="off"` or `nice="0"` with
+ * no ionice restores the old behaviour (rsync at the daemon's own priority); `ionice="off"` leaves
+ * the I/O class alone. The idle class is taken only when asked for by name.
+ */
+function readPriority(r: Reader, el: XmlElement): Priority {
+  if (el.attrs['start'] !== undefined && !r.flag(el, 'start')) return NO_PRIORITY;
+  const niceText = el.attrs['nice']?.trim();
+  const nice = niceText === undefined ? DEFAULT_PRIORITY.nice : niceText.toLowerCase() === 'off' ? 0 : r.int(el, 'nice', { min: 0, max: 19, what: 'a nice increment from 0 (unchanged) to 19 (lowest CPU priority), or "off"' });
+  const ioText = el.attrs['ionice'];
+  if (ioText === undefined) return { nice, ionice: nice === 0 && niceText !== undefined ? undefined : DEFAULT_PRIORITY.ionice };
+  const io = parseIoClass(ioText);
+  if (io === undefined) r.fail(el, `ionice: expected "best-effort:N" (N from 0, highest, to 7, lowest), "idle" or "off", got ${JSON.stringify(ioText)}`);
+  return { nice, ionice: io === 'off' ? undefined : io };
 }
 
 function statusGroup(r: Reader, el: XmlElement): string | undefined {
@@ -125,22 +141,6 @@ function metricsListen(r: Reader, el: XmlElement): MetricsSettings {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
-}
-
-/**
- * `<priority nice="10" ionice="best-effort:7"/>`. `start="false"`, `nice="off"` or `nice="0"` with
- * no ionice restores the old behaviour (rsync at the daemon's own priority); `ionice="off"` leaves
- * the I/O class alone. The idle class is taken only when asked for by name.
- */
-function readPriority(r: Reader, el: XmlElement): Priority {
-  if (el.attrs['start'] !== undefined && !r.flag(el, 'start')) return NO_PRIORITY;
-  const niceText = el.attrs['nice']?.trim();
-  const nice = niceText === undefined ? DEFAULT_PRIORITY.nice : niceText.toLowerCase() === 'off' ? 0 : r.int(el, 'nice', { min: 0, max: 19, what: 'a nice increment from 0 (unchanged) to 19 (lowest CPU priority), or "off"' });
-  const ioText = el.attrs['ionice'];
-  if (ioText === undefined) return { nice, ionice: nice === 0 && niceText !== undefined ? undefined : DEFAULT_PRIORITY.ionice };
-  const io = parseIoClass(ioText);
-  if (io === undefined) r.fail(el, `ionice: expected "best-effort:N" (N from 0, highest, to 7, lowest), "idle" or "off", got ${JSON.stringify(ioText)}`);
-  return { nice, ionice: io === 'off' ? undefined : io };
 }
 
 function rsyncBinary(r: Reader, el: XmlElement): string {

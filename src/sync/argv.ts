@@ -2,12 +2,12 @@
  * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock. Every form starts
  * with `rsync.launcher` when set (`nice -n 10 ionice -c2 -n7`, see priority.ts), then the binary.
  *
- * Path jobs:  rsync [<excluded>] --info=stats1 <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
+ * Path jobs:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
  *             [--ignore-times] [--timeout=N] [--max-delete=N] [--sockopts=TCP_NODELAY] [--port=N]
  *             [--password-file=F] [-e "ssh …"] ./ DEST
- * Full sync:  rsync [<excluded>] --info=stats1,progress2 <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
+ * Full sync:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
  * Fallback delete (receivers without --delete-missing-args, rsync #910), one per parent directory:
- *             rsync <commonParams> -r --delete --force --from0 --filter='merge -' <connection> ./PARENT/ DEST/PARENT/
+ *             rsync --info=stats1 <commonParams> -r --delete --force --from0 --filter='merge -' <connection> ./PARENT/ DEST/PARENT/
  *             with `+ /NAME`, `+ /NAME/***` … `- *` on stdin, NUL-separated.
  * <excluded>: --from0 --filter='merge RULES' --no-from0, RULES holding `- /PATH` per entry the
  *             real-time <filter> excludes (src/sync/excludes.ts). First in argv, so no include
@@ -85,8 +85,8 @@ function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
 
 /**
  * `--info=stats1`: rsync's closing "sent N bytes received M bytes" line, read for bytes sent
- * (runner.ts); a full sync adds `progress2` (src/progress.ts). Right before commonParams, so a
- * user's own `--info=stats0` / `-q` there still wins; a user's `-v` prints the same line.
+ * (runner.ts). It goes before commonParams so a user's own `--info=stats0` or `-q` still wins;
+ * a user's `-v` prints the same line and changes nothing.
  */
 export const STATS_OPTION = '--info=stats1';
 
@@ -94,6 +94,7 @@ export function buildRsyncArgv(input: ArgvInput): string[] {
   const { remote, rsync } = input;
   const argv = [...(rsync.launcher ?? []), rsync.binary];
   if (input.rulesFile !== undefined) argv.push('--from0', `--filter=merge ${input.rulesFile}`, '--no-from0');
+  // A full sync also reports its progress; before commonParams too, so a user's own --info wins.
   argv.push(input.full ? `${STATS_OPTION},progress2` : STATS_OPTION, ...rsync.commonParams);
   if (input.full) {
     argv.push('-r', '--delete', '--force');
@@ -191,6 +192,7 @@ export function buildDeleteFallbackArgv(input: FallbackDeleteInput): string[] {
   return [
     ...(rsync.launcher ?? []),
     rsync.binary,
+    STATS_OPTION,
     ...rsync.commonParams,
     '-r',
     '--delete',

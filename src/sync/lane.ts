@@ -130,13 +130,6 @@ export class Lane {
     let remaining: readonly string[] = req.paths;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
-    // What the status model needs from each run: bytes sent (rsync's stats line) and, for a full
-    // sync, its progress (throttled; the last one is flushed when the run ends).
-    const sent = (o: RsyncOutcome): void => {
-      if (o.bytesSent !== undefined && o.bytesSent > 0) {
-        emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${o.bytesSent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: o.bytesSent });
-      }
-    };
     const progress = req.full
       ? throttled<RsyncProgress>(PROGRESS_EVERY_MS, (p) =>
           emit({ type: 'progress', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${p.checked} entries checked, ${p.bytes} bytes sent`, root: req.root, remote: remote.id, files: p.checked, bytes: p.bytes }),
@@ -166,9 +159,7 @@ export class Lane {
                 ...(this.#o.debug ? { argv } : {}),
               });
             },
-          })
-            .catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }))
-            .then((r) => (progress?.flush(), sent(r.outcome), r));
+          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
           let res = await once(remaining);
           // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
           for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
@@ -177,7 +168,12 @@ export class Lane {
             emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
             res = await once(raced);
           }
+          progress?.flush();
           last = res.outcome;
+          const sent = res.outcome.bytesSent;
+          if (sent !== undefined && sent > 0) {
+            emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
+          }
           if (res.failed.length === 0) return;
           remaining = res.failed;
           const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;

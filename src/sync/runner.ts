@@ -94,7 +94,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       killTimer.unref();
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    // Stats and progress lines are ASCII; latin1 keeps any name bytes of a user's -v one char each.
+    // stdout carries only rsync's own progress and stats lines here (names never matter on it).
     child.stdout?.setEncoding('latin1');
     child.stdout?.on('data', (chunk: string) => {
       stdout = (stdout + chunk).slice(-TAIL_BYTES);

@@ -74,7 +74,7 @@ test('filter escaping: wildcards and backslashes only where rsync reads them', (
 
 test('fallback delete: per parent, named entries and their subtrees on stdin, everything else excluded', () => {
   assert.deepEqual(buildDeleteFallbackArgv({ remote: daemon, rsync, parent: 'a/b' }), [
-    'rsync', '-artuz', '-r', '--delete', '--force', '--from0', '--filter=merge -',
+    'rsync', '--info=stats1', '-artuz', '-r', '--delete', '--force', '--from0', '--filter=merge -',
     '--sockopts=TCP_NODELAY', '--port=8873', '--password-file=/etc/rsync.pas', './a/b/', 'tsuser@127.0.0.1::backup/a/b/',
   ]);
   assert.deepEqual(deleteFallbackRules('a/b', ['gone', '-dash']), Buffer.from('+ /gone\0+ /gone/***\0+ /-dash\0+ /-dash/***\0- *\0'));
