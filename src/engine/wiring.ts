@@ -55,6 +55,7 @@ function channelDeps(config: Config, o: WiringOptions): Omit<ChannelDeps, 'root'
     now: () => Date.now(),
     onResult: o.onResult,
     onHalt: o.onHalt,
+    emit: o.emit,
   };
 }
 
