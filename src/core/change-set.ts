@@ -133,6 +133,18 @@ export class ChangeSet {
     this.#enforceCaps(path, now);
   }
 
+  /** `firstSeen` of a pending path; undefined when it is not pending. */
+  firstSeen(path: string): number | undefined {
+    return this.#pending.get(path)?.firstSeen;
+  }
+
+  /** The oldest `firstSeen` pending: one pass, no copy, no sort (the status model's lag, once a second). */
+  oldestFirstSeen(): number | undefined {
+    let oldest: number | undefined;
+    for (const e of this.#pending.values()) if (oldest === undefined || e.firstSeen < oldest) oldest = e.firstSeen;
+    return oldest;
+  }
+
   /** Pending entries, oldest first. */
   entries(): PendingEntry[] {
     return [...this.#pending.values()].sort((a, b) => a.firstSeen - b.firstSeen).map((e) => ({ ...e }));

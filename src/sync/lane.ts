@@ -71,6 +71,7 @@ export class Lane {
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
   #state: LaneState = 'running';
+  readonly #slotFree = new Set<() => void>();
   /** What this remote was sent lately: which paths need --ignore-times, which are already there. */
   readonly #history = new SentHistory(Date.now());
   /** Durations of the last jobs, for adaptiveConcurrency(). */
@@ -84,6 +85,10 @@ export class Lane {
     this.#rsync = withLauncher(o.rsync, o.emit);
     this.#cores = o.cores ?? availableParallelism();
     this.#queue = new PQueue({ concurrency: this.#target() });
+    // p-queue emits `next` after a task ended and the queue's counts went down.
+    this.#queue.on('next', () => {
+      for (const l of this.#slotFree) l();
+    });
     if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
   }
 
@@ -131,6 +136,12 @@ export class Lane {
         resolve(await this.#execute(req));
       });
     });
+  }
+
+  /** See LanePort.onSlotFree: called after every job of this lane (live, replay, full sync) ends. */
+  onSlotFree(listener: () => void): () => void {
+    this.#slotFree.add(listener);
+    return () => this.#slotFree.delete(listener);
   }
 
   onIdle(): Promise<void> {
