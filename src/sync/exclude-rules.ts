@@ -143,6 +143,12 @@ function globLiteral(s: string): string {
 
 /** The rsync filter rules equivalent to a `<filter>` exclude (one per alternative), or undefined. */
 export function rsyncRulesFor(source: string): string[] | undefined {
+  // `A|B` at the top: the full match of either branch, so the union of their rules.
+  const branches = topLevelBranches(source);
+  if (branches.length > 1) {
+    const each = branches.map(rsyncRulesFor);
+    return each.every((r) => r !== undefined) ? [...new Set(each.flat() as string[])] : undefined;
+  }
   const body = source.replace(/^\^/, '').replace(/(?<!\\)\$$/, '');
   const suffix = /^(?:\(\.\*\)|\.\*)(.*)$/s.exec(body);
   if (suffix) {
@@ -154,6 +160,25 @@ export function rsyncRulesFor(source: string): string[] | undefined {
   const lits = top ? literalsOf(top[1]!) : undefined;
   // Without a wildcard rsync compares the pattern literally; with one of `*?[` in the name it would not.
   return lits?.map((lit) => (/[*?[]/.test(lit) ? `- /${globLiteral(lit)}` : `- /${lit}`));
+}
+
+/** `a|b(c|d)|e` → `a`, `b(c|d)`, `e`: alternatives outside any group. */
+function topLevelBranches(src: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === '\\') i++;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(src.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(src.slice(start));
+  return out;
 }
 
 /** The single rule, for an exclude that translates to exactly one. */

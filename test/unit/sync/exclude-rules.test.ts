@@ -24,7 +24,7 @@ test('stock and similar shapes translate to one rsync rule', () => {
 });
 
 test('anything else is walked: no rsync glob selects exactly the same entries', () => {
-  for (const src of ['(.*)', '.*', '^(?!keep).*\\.log', '(.*)\\.(gz|bz2)+', '(.*)\\.((gz))', '(.*)/cache', '(.*)\\.(?=gz)', '(.*)(a/b|c)', 'a/b', '^a/b/*', '(.*)[0-9]', 'x.y', '(.*)\\.gz|tmp', 'a+', '\\d+', '(.*)\\.gz(.*)', '^info/.*', '\\w']) {
+  for (const src of ['(.*)', '.*', '^(?!keep).*\\.log', '(.*)\\.(gz|bz2)+', '(.*)\\.((gz))', '(.*)/cache', '(.*)\\.(?=gz)', '(.*)(a/b|c)', 'a/b', '^a/b/*', '(.*)[0-9]', 'x.y', '(.*)\\.gz|t.p', 'a+', '\\d+', '(.*)\\.gz(.*)', '^info/.*', '\\w']) {
     assert.equal(rsyncRuleFor(src), undefined, src);
   }
   assert.equal(literalOf('a\\.b'), 'a.b');
@@ -39,5 +39,6 @@ test('groups of literal alternatives: one rule per combination (capped)', () => 
   assert.deepEqual(rsyncRulesFor('(.*)\\.(a|b)(c|d)'), ['- *.ac', '- *.ad', '- *.bc', '- *.bd']);
   assert.equal(rsyncRuleFor('(.*)\\.(gz|bz2)'), undefined, 'not a single rule');
   assert.deepEqual(literalsOf('x(a|)'), ['xa', 'x']);
+  assert.deepEqual(rsyncRulesFor('(.*)\\.gz|^info/*|(.*)\\.gz'), ['- *.gz', '- /info'], 'top-level branches: the union');
   assert.equal(literalsOf('(a|b)(c|d)(e|f)(g|h)(i|j)(k|l)(m|n)'), undefined, 'past 64 combinations: walked');
 });
