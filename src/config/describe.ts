@@ -25,10 +25,12 @@ export function describeConfig(config: Config): string {
     `reconcile: ${config.reconcileIntervalMinutes > 0 ? `every ${config.reconcileIntervalMinutes} min` : 'off'}`,
     `debug: ${on(config.debug)}; xfs: ${on(config.xfs)}`,
     `state dir: ${config.stateDir}; pid file: ${config.pidFile}; log file: ${config.logFile}`,
+    `status: ${config.stateDir}/status.sock (${config.status?.group ? `owner and group ${config.status.group}` : 'owner only'}); degraded past ${config.status?.lagSeconds ?? 60} s of lag; ` +
+      `metrics: ${config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${config.metrics.port}/metrics` : 'off'}`,
     '',
     `plugins: ${config.plugins.length ? `${config.plugins.length} started, hooks fire when ${config.hookWhen === 'all' ? 'every remote' : 'any remote'} confirmed a batch` : 'none started'}`,
   );
-  for (const p of config.plugins) out.push(`  ${describePlugin(p)}`);
+  for (const p of config.plugins) out.push(`  ${describePlugin(p)}${'events' in p && p.events ? ` [${p.events === 'both' ? 'batches and alerts' : 'alerts only'}]` : ''}`);
   const idle = (config.definedPlugins ?? []).filter((p) => !config.plugins.includes(p));
   if (idle.length) out.push(`  defined but not started (usable with -m): ${[...new Set(idle.map((p) => p.kind))].join(', ')}`);
   return out.join('\n');

@@ -64,7 +64,7 @@ test('path jobs (live, replay, --retry-log, pending, catch-up of a file): exclud
   const failed = await s.go({ root: s.root, action: 'path', paths: ['keep.txt', 'a.gz', 'info', 'info/x', 'other.log', 'keep.log', 'gone.gz', 'gone.txt', `d/${LATIN}`, 'd/e/sub.svn/f'] });
   assert.deepEqual(failed, []);
   const [run] = await s.runs();
-  assert.deepEqual(run!.list, ['keep.txt', 'keep.log', 'gone.txt'], 'gone.gz is missing but excluded: no delete is sent for it');
+  assert.deepEqual(run!.list, ['./keep.txt', './keep.log', './gone.txt'], 'gone.gz is missing but excluded: no delete is sent for it');
   assert.ok(run!.argv.includes('--delete-missing-args'));
   assert.deepEqual(run!.rules, [], 'a path job does not recurse: no rules needed');
 });
@@ -73,9 +73,9 @@ test('tree jobs (new/moved-in/renamed dirs, bursts, catch-up of a dir): one anch
   const s = await setup();
   await s.go({ root: s.root, action: 'tree', paths: ['d'] });
   const [run] = await s.runs();
-  assert.deepEqual(run!.list, ['d']);
+  assert.deepEqual(run!.list, ['./d']);
   assert.deepEqual([...run!.rules].sort(), ['- /d/.svn', '- /d/b.gz', '- /d/e/c.gz', '- /d/e/sub.svn', `- /d/${latin1(LATIN)}`].sort());
-  assert.deepEqual(run!.argv.slice(0, 5), ['--from0', run!.argv[1], '--no-from0', '--info=stats1', '-artz'], 'our rules first, before any user include');
+  assert.deepEqual(run!.argv.slice(0, 6), ['--from0', run!.argv[1], '--no-from0', '--info=stats1', '--modify-window=-1', '-artz'], 'our rules first, before any user include');
   assert.match(run!.argv[1]!, /^--filter=merge \//);
   assert.ok(run!.argv.includes('--exclude=*.tmp'), "the user's own exclude applies too");
 });
