@@ -28,7 +28,17 @@ const CLEARED: Record<AlertKind, (subject: string) => string> = {
 export class AlertDetector {
   readonly #active = new Map<string, { kind: AlertKind; subject: string }>();
 
-  constructor(private readonly thresholds: Thresholds = DEFAULT_THRESHOLDS) {}
+  /** `active`: alerts already raised (a reload keeps them, so they are not raised twice). */
+  constructor(
+    private readonly thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    active: readonly { kind: AlertKind; subject: string }[] = [],
+  ) {
+    for (const a of active) this.#active.set(`${a.kind}\0${a.subject}`, a);
+  }
+
+  active(): { kind: AlertKind; subject: string }[] {
+    return [...this.#active.values()];
+  }
 
   /** The alerts to raise or clear since the last call. */
   check(s: StatusSnapshot, now: number): AlertEvent[] {
