@@ -150,6 +150,11 @@ export class StatusModel {
 
   /** Declares the channels up front (from the config), so a channel with no event yet still shows. */
   constructor(channels: readonly { readonly root: string; readonly remote: string }[] = []) {
+    this.declare(channels);
+  }
+
+  /** Channels of the config (a reload may add some): shown before their first event. */
+  declare(channels: readonly { readonly root: string; readonly remote: string }[]): void {
     for (const c of channels) this.#chan(c.root, c.remote);
   }
 

@@ -183,3 +183,16 @@ test('replay records older than the threshold raise replay-old; lag past its thr
   m.apply({ type: 'replay-log', level: 'debug', message: '', channels: [] }, T0 + 602_000);
   assert.deepEqual(d.check(m.snapshot(T0 + 602_000), T0 + 602_000).map((a) => alertName(a)).sort(), ['lag-normal', 'replay-cleared']);
 });
+
+test('a reloaded config keeps the alerts already raised (no second remote-failing) and declares new channels', () => {
+  const m = new StatusModel([{ root: R, remote: A }]);
+  const d = new AlertDetector();
+  m.apply({ type: 'remote-health', level: 'error', message: '', remote: A, healthy: false, cause: 'exit 10' }, T0);
+  assert.deepEqual(d.check(m.snapshot(T0), T0).map((a) => alertName(a)), ['remote-failing']);
+  const after = new AlertDetector(undefined, d.active());
+  m.declare([{ root: R, remote: A }, { root: R, remote: B }]);
+  assert.deepEqual(after.check(m.snapshot(T0 + 1), T0 + 1), []);
+  assert.deepEqual(m.snapshot(T0 + 1).channels.map((c) => c.remote), [A, B]);
+  m.apply({ type: 'remote-health', level: 'info', message: '', remote: A, healthy: true }, T0 + 2);
+  assert.deepEqual(after.check(m.snapshot(T0 + 2), T0 + 2).map((a) => alertName(a)), ['remote-back']);
+});
