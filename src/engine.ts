@@ -132,6 +132,8 @@ export class Engine {
       onGap: (root, dir, reason) => intake.onGap(root, dir, reason),
       onRootState: (root, present) => intake.onRootState(root, present),
     });
+    const watcher = this.#watcher;
+    intake.completeEvents((root) => watcher.eventsComplete(root));
     try {
       await this.#watcher.start();
     } catch (err) {

@@ -9,7 +9,7 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type EngineEvent =
   | { type: 'started'; level: Level; message: string; roots: number; remotes: number }
   | { type: 'stopping'; level: Level; message: string; reason: string }
-  | { type: 'watch'; level: Level; message: string; root: string; detail?: string }
+  | { type: 'watch'; level: Level; message: string; root: string; detail?: string; backend?: string }
   | { type: 'watch-error'; level: Level; message: string; root: string; error: string }
   | { type: 'job-start'; level: Level; message: string; remote: string; root: string; paths: number; argv?: readonly string[] }
   | { type: 'job-done'; level: Level; message: string; remote: string; root: string; paths: number; durationMs: number }

@@ -43,7 +43,7 @@ export interface ChannelDeps {
   /** A job ended: `landed` reached the remote, `failed` did not (the engine makes them durable). */
   readonly onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) => Promise<void>;
   readonly onHalt: (ch: Channel, check: string, message: string) => void;
-  /** Where `queue` and `full-sync` events go (the status model); also settable with observe(). */
+  /** Where `queue` and `full-sync` events go (the status model). */
   readonly emit?: Emit;
 }
 
@@ -62,7 +62,7 @@ export class Channel {
   #waitingForSlot = false;
   /** The oldest change each running job carries (epoch ms): lag counts what is in flight too. */
   readonly #runningOldest = new Map<Promise<void>, number>();
-  #emit: Emit | undefined;
+  readonly #emit: Emit | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #reportedAt = -Infinity;
 
@@ -75,12 +75,6 @@ export class Channel {
       this.#waitingForSlot = false;
       this.#wakeAt(this.deps.now());
     });
-  }
-
-  /** Send this channel's `queue` and `full-sync` events to `emit` (the daemon's status sink). */
-  observe(emit: Emit): void {
-    this.#emit = emit;
-    this.#report();
   }
 
   get root(): string {
@@ -147,7 +141,7 @@ export class Channel {
     this.#reportedAt = this.deps.now();
     const pending = this.changes.size;
     const inFlight = this.changes.inFlightCount;
-    let oldest: number | null = pending > 0 ? (this.changes.entries()[0]?.firstSeen ?? null) : null;
+    let oldest: number | null = this.changes.oldestFirstSeen() ?? null;
     for (const t of this.#runningOldest.values()) oldest = oldest === null ? t : Math.min(oldest, t);
     this.#emit({
       type: 'queue',
@@ -211,10 +205,16 @@ export class Channel {
         this.#report();
         return;
       }
-      const firstSeen = this.#emit ? firstSeenOf(this.changes.entries(), p.jobs) : undefined;
-      for (const job of p.jobs) this.#dispatch(job, firstSeen?.get(job) ?? now);
+      for (const job of p.jobs) this.#dispatch(job, this.#oldestOf(job, now));
     }
     if (p.wakeAt !== undefined) this.#wakeAt(p.wakeAt);
+  }
+
+  /** The oldest change a job carries (before it is taken from the pending set). */
+  #oldestOf(job: RsyncJob, now: number): number {
+    let oldest = now;
+    for (const p of job.paths) oldest = Math.min(oldest, this.changes.firstSeen(p) ?? now);
+    return oldest;
   }
 
   #dispatch(job: RsyncJob, oldest: number): void {
@@ -225,10 +225,11 @@ export class Channel {
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {
-        result = await this.deps.lane.run(req);
+        result = await this.deps.lane.run(reported);
       } catch (err) {
         // Lanes return outcomes; an exception here is a bug, but the paths must still not be lost.
         const outcome = crashOutcome(err);
@@ -260,18 +261,6 @@ export class Channel {
       this.#report();
     });
   }
-}
-
-/** The oldest change each job carries, from one pass over the pending entries (oldest first). */
-function firstSeenOf(entries: readonly { path: string; firstSeen: number }[], jobs: readonly RsyncJob[]): Map<RsyncJob, number> {
-  const jobOf = new Map<string, RsyncJob>();
-  for (const j of jobs) for (const p of j.paths) jobOf.set(p, j);
-  const out = new Map<RsyncJob, number>();
-  for (const e of entries) {
-    const j = jobOf.get(e.path);
-    if (j && !out.has(j)) out.set(j, e.firstSeen);
-  }
-  return out;
 }
 
 function crashOutcome(err: unknown): RsyncOutcome {

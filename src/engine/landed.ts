@@ -5,6 +5,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathBytes } from '../core/names.js';
 import { HookRunner, type HookRunnerOptions } from '../hooks/runner.js';
 import type { LandedBatch, LandedItem } from '../hooks/types.js';
 import { remotesOf, type Wiring } from './wiring.js';
@@ -46,7 +47,8 @@ export async function landedBatch(root: string, remotes: readonly string[], path
   const items: LandedItem[] = await Promise.all(
     paths.map(async (path) => {
       const absolute = path === '' ? root : join(root, path);
-      const st = await lstat(absolute).catch(() => undefined);
+      // The exact bytes: a non-UTF-8 name as a string would lstat another (absent) file.
+      const st = await lstat(pathBytes(root, path)).catch(() => undefined);
       return { path, absolute, state: !st ? ('missing' as const) : st.isDirectory() ? ('dir' as const) : ('file' as const) };
     }),
   );

@@ -134,19 +134,27 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
 }
 
 /**
- * `a\0b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name, and
+ * `./a\0./b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name, and
  * each name goes as the bytes it stands for (a non-UTF-8 byte too), never re-encoded.
+ * Every entry starts with `./`: rsync skips a files-from line that begins with `#` or `;` as a
+ * comment, even with --from0, and exits 0 — a file named `#notes` or `;x` was silently never sent
+ * (found by the model test). `./#notes` is the same path to rsync (-R keeps `#notes`), for sends
+ * and --delete-missing-args alike.
  */
 export function nulList(paths: readonly string[]): Buffer {
   const parts: Buffer[] = [];
-  for (const p of paths) parts.push(p === '' ? DOT : nameToBytes(p), NUL);
+  for (const p of paths) parts.push(p === '' ? DOT : Buffer.concat([DOT_SLASH, nameToBytes(p)]), NUL);
   return Buffer.concat(parts);
 }
 const NUL = Buffer.from([0]);
 const DOT = Buffer.from('.');
+const DOT_SLASH = Buffer.from('./');
 
-/** Longer lines are not names (a name is at most 4096 bytes): kept as one char per byte. */
-const LONGEST_LINE = 64 * 1024;
+/**
+ * Longer lines are not names (a path is at most 4096 bytes): kept as one char per byte. Also keeps
+ * nameFromBytes' ASCII fast path (one String.fromCharCode.apply) far below V8's argument limit.
+ */
+const LONGEST_LINE = 16 * 1024;
 
 /**
  * rsync's stderr bytes → the canonical string form (src/core/names.ts), line by line: UTF-8 text
