@@ -18,7 +18,7 @@ import { runModel, SAFE_CLASSES } from './run.js';
 const SEEDS = [2, 4, 6, 7, 8, 9, 10, 11];
 
 const CI_OPTIONS = {
-  steps: 50,
+  steps: 40,
   classes: process.env['MODEL_SAFE_NAMES'] === '1' ? SAFE_CLASSES : ALL_CLASSES,
   excludes: process.env['MODEL_EXCLUDES'] !== '0',
   convergeMs: 60_000,
