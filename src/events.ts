@@ -9,13 +9,13 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type EngineEvent =
   | { type: 'started'; level: Level; message: string; roots: number; remotes: number }
   | { type: 'stopping'; level: Level; message: string; reason: string }
-  | { type: 'watch'; level: Level; message: string; root: string; detail?: string }
+  | { type: 'watch'; level: Level; message: string; root: string; detail?: string; backend?: string }
   | { type: 'watch-error'; level: Level; message: string; root: string; error: string }
   | { type: 'job-start'; level: Level; message: string; remote: string; root: string; paths: number; argv?: readonly string[] }
   | { type: 'job-done'; level: Level; message: string; remote: string; root: string; paths: number; durationMs: number }
   | { type: 'job-failed'; level: Level; message: string; remote: string; root: string; paths: number; exitCode: number | null; attempt: number; willRetry: boolean }
   | { type: 'remote-health'; level: Level; message: string; remote: string; healthy: boolean; cause?: string }
-  | { type: 'replay'; level: Level; message: string; records: number; left?: number }
+  | { type: 'replay'; level: Level; message: string; records: number; left?: number; /** Records an automatic replay left out: held for the operator (maxDelete). */ held?: number }
   | { type: 'hook'; level: Level; message: string; hook: string; ok: boolean; paths?: number }
   | { type: 'safety'; level: Level; message: string; root: string; check: string }
   | { type: 'full-sync'; level: Level; message: string; root: string; remote: string; phase: 'start' | 'done' | 'failed' }
@@ -50,7 +50,9 @@ export type EngineEvent =
    */
   | { type: 'source-count'; level: Level; message: string; root: string; files: number; bytes: number; complete: boolean }
   /** A health change worth a page: once per change of state, never per failed job. See src/status/alerts.ts. */
-  | { type: 'alert'; level: Level; message: string; alert: AlertKind; subject: string; active: boolean; at: number };
+  | { type: 'alert'; level: Level; message: string; alert: AlertKind; subject: string; active: boolean; at: number }
+  /** Restart recovery (src/engine/recovery.ts): what the previous run left and how it is caught up. `changes`: paths queued. */
+  | { type: 'recovery'; level: Level; message: string; kind: 'pending' | 'unclean' | 'new-channel' | 'catch-up' | 'catch-up-failed'; root?: string; changes?: number; full?: boolean };
 
 /** src/status/alerts.ts: what changed. `*-failing` and friends come with `active: false` when it clears. */
 export type AlertKind = 'remote-failing' | 'root-halted' | 'replay-old' | 'lag-high' | 'watcher-degraded';

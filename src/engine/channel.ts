@@ -22,6 +22,12 @@ export interface LanePort {
   run(req: SyncRequest): Promise<JobResult>;
   readonly pending: number;
   readonly concurrency: number;
+  /**
+   * Calls `listener` whenever a job of the lane ends (any channel's, a replay's), so a channel that
+   * found the lane full plans again instead of waiting for its next event; returns the unsubscribe.
+   * A lane that is never full (the plugin-only stand-in) need not have it.
+   */
+  onSlotFree?(listener: () => void): () => void;
 }
 
 export interface ChannelDeps {
@@ -37,7 +43,7 @@ export interface ChannelDeps {
   /** A job ended: `landed` reached the remote, `failed` did not (the engine makes them durable). */
   readonly onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) => Promise<void>;
   readonly onHalt: (ch: Channel, check: string, message: string) => void;
-  /** Where `queue` and `full-sync` events go (the status model); also settable with observe(). */
+  /** Where `queue` and `full-sync` events go (the status model). */
   readonly emit?: Emit;
 }
 
@@ -51,21 +57,20 @@ export class Channel {
   #planning = false;
   #again = false;
   readonly #running = new Set<Promise<void>>();
+  readonly #unsubscribe: (() => void) | undefined;
   /** The oldest change each running job carries (epoch ms): lag counts what is in flight too. */
   readonly #runningOldest = new Map<Promise<void>, number>();
-  #emit: Emit | undefined;
+  readonly #emit: Emit | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #reportedAt = -Infinity;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
     this.#emit = deps.emit;
-  }
-
-  /** Send this channel's `queue` and `full-sync` events to `emit` (the daemon's status sink). */
-  observe(emit: Emit): void {
-    this.#emit = emit;
-    this.#report();
+    // The wake-up rule: a freed worker slot wakes every channel with work waiting for it.
+    this.#unsubscribe = deps.lane.onSlotFree?.(() => {
+      if (this.#state === 'running' && this.changes.size > 0) this.#wakeAt(this.deps.now());
+    });
   }
 
   get root(): string {
@@ -108,6 +113,7 @@ export class Channel {
 
   stop(): void {
     this.#state = 'stopped';
+    this.#unsubscribe?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#reportTimer) clearTimeout(this.#reportTimer);
@@ -131,7 +137,7 @@ export class Channel {
     this.#reportedAt = this.deps.now();
     const pending = this.changes.size;
     const inFlight = this.changes.inFlightCount;
-    let oldest: number | null = pending > 0 ? (this.changes.entries()[0]?.firstSeen ?? null) : null;
+    let oldest: number | null = this.changes.oldestFirstSeen() ?? null;
     for (const t of this.#runningOldest.values()) oldest = oldest === null ? t : Math.min(oldest, t);
     this.#emit({
       type: 'queue',
@@ -194,10 +200,16 @@ export class Channel {
         this.#report();
         return;
       }
-      const firstSeen = this.#emit ? firstSeenOf(this.changes.entries(), p.jobs) : undefined;
-      for (const job of p.jobs) this.#dispatch(job, firstSeen?.get(job) ?? now);
+      for (const job of p.jobs) this.#dispatch(job, this.#oldestOf(job, now));
     }
     if (p.wakeAt !== undefined) this.#wakeAt(p.wakeAt);
+  }
+
+  /** The oldest change a job carries (before it is taken from the pending set). */
+  #oldestOf(job: RsyncJob, now: number): number {
+    let oldest = now;
+    for (const p of job.paths) oldest = Math.min(oldest, this.changes.firstSeen(p) ?? now);
+    return oldest;
   }
 
   #dispatch(job: RsyncJob, oldest: number): void {
@@ -208,10 +220,11 @@ export class Channel {
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {
-        result = await this.deps.lane.run(req);
+        result = await this.deps.lane.run(reported);
       } catch (err) {
         // Lanes return outcomes; an exception here is a bug, but the paths must still not be lost.
         const outcome = crashOutcome(err);
@@ -243,18 +256,6 @@ export class Channel {
       this.#report();
     });
   }
-}
-
-/** The oldest change each job carries, from one pass over the pending entries (oldest first). */
-function firstSeenOf(entries: readonly { path: string; firstSeen: number }[], jobs: readonly RsyncJob[]): Map<RsyncJob, number> {
-  const jobOf = new Map<string, RsyncJob>();
-  for (const j of jobs) for (const p of j.paths) jobOf.set(p, j);
-  const out = new Map<RsyncJob, number>();
-  for (const e of entries) {
-    const j = jobOf.get(e.path);
-    if (j && !out.has(j)) out.set(j, e.firstSeen);
-  }
-  return out;
 }
 
 function crashOutcome(err: unknown): RsyncOutcome {

@@ -19,6 +19,8 @@ export class Intake {
   #open = false;
   #live = false;
   #lastChange = 0;
+  /** Whether a root's watcher reports every loss itself (inotify: an overflow is a gap): then bursts need no reconcile. */
+  #complete: (root: string) => boolean = () => false;
 
   constructor(
     private readonly channels: readonly Channel[],
@@ -26,6 +28,11 @@ export class Intake {
     private readonly schedule: Schedule,
   ) {
     this.#bursts = new BurstDetector(schedule.tuning.burst);
+  }
+
+  /** Tell intake which roots' event streams are complete (see #complete). */
+  completeEvents(fn: (root: string) => boolean): void {
+    this.#complete = fn;
   }
 
   /** Take changes and run the burst controller (the engine is running). */
@@ -65,6 +72,7 @@ export class Intake {
     if (!this.#live) return;
     const now = Date.now();
     for (const root of new Set(changes.map((c) => c.root))) {
+      if (this.#complete(root)) continue;
       const burst = this.#bursts.record(root, changes.filter((c) => c.root === root).map((c) => c.path), now);
       if (burst?.kind === 'started') {
         this.emit({ type: 'watch', level: 'info', message: `event burst on ${join(root, burst.scope)}: reconciling it once it is over`, root, detail: 'burst' });
@@ -120,8 +128,12 @@ export class Intake {
 export async function warnOnLimits(roots: readonly string[], emit: Emit): Promise<void> {
   try {
     let dirs = 0;
-    for (const r of roots) dirs += await countDirectories(r, 10_000_000);
+    const directories: Record<string, number> = {};
+    for (const r of roots) dirs += directories[r] = await countDirectories(r, 10_000_000);
     const res = await checkInotifyLimits(dirs);
+    // The counts for status and metrics (watches needed against the limit).
+    const known = res.watches > 0;
+    emit({ type: 'inotify', level: 'debug', message: `${dirs} directories to watch`, directories, maxUserWatches: known ? res.watches : null, maxUserInstances: known ? res.instances : null });
     if (!res.ok && res.message) emit({ type: 'limits', level: 'warn', message: res.message });
   } catch {
     // best effort

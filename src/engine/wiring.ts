@@ -55,6 +55,7 @@ function channelDeps(config: Config, o: WiringOptions): Omit<ChannelDeps, 'root'
     now: () => Date.now(),
     onResult: o.onResult,
     onHalt: o.onHalt,
+    emit: o.emit,
   };
 }
 
@@ -69,7 +70,8 @@ function daemonWiring(config: Config, o: WiringOptions): Wiring {
       if (!lane) {
         lane = new Lane({
           remote,
-          rsync: config.rsync,
+          // One exclude model: every rsync run applies the real-time <filter> (src/sync/excludes.ts).
+          rsync: { ...config.rsync, excludes: config.excludes },
           concurrency: config.threads,
           retries: config.retries,
           emit: o.emit,

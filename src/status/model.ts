@@ -163,6 +163,7 @@ export class StatusModel {
         if (e.reason !== 'reload') this.#running = false;
         return;
       case 'watch':
+        if (e.backend) this.#root(e.root).backend = e.backend;
         return this.#watch(e.root, e.message, e.detail, now);
       case 'watch-error': {
         const r = this.#root(e.root);
@@ -196,6 +197,7 @@ export class StatusModel {
       case 'hook':
       case 'limits':
       case 'info':
+      case 'recovery':
         return;
       case 'safety':
         return this.#safety(e.root, e.check, e.message, e.level, now);
@@ -342,10 +344,15 @@ export class StatusModel {
   #watch(root: string, message: string, detail: string | undefined, now: number): void {
     const r = this.#root(root);
     if (detail === undefined) {
-      // "watching ROOT" / "watch root ROOT is back: watching it again"
-      r.watcher = 'live';
-      r.error = null;
-      r.rootMissing = false;
+      if (message.startsWith('watch root ')) {
+        // "watch root ROOT is back: watching it again": a new subscription, the old trouble is gone.
+        r.watcher = 'live';
+        r.error = null;
+        r.rootMissing = false;
+      } else {
+        // "watching ROOT": subscribed; a warning during its start (a fallback backend) still holds.
+        r.watcher = r.error === null ? 'live' : 'degraded';
+      }
       return;
     }
     if (/ restarted$/.test(message)) {

@@ -7,7 +7,6 @@ import type { Config } from '../config/types.js';
 import type { Emit, EngineEvent } from '../events.js';
 import { AlertDetector } from './alerts.js';
 import { problems, type Thresholds } from './health.js';
-import { reportInotify } from './inotify.js';
 import { StatusModel } from './model.js';
 import { ReplayCounter } from './replay-count.js';
 import { STATUS_SCHEMA_VERSION, type StatusReport } from './report.js';
@@ -15,11 +14,6 @@ import { StatusSocket, statusSocketPath } from './socket.js';
 
 /** Time-based alerts (lag, replay age) are checked this often even when no event comes. */
 const TICK_MS = 1000;
-
-export interface Observable {
-  readonly roots: readonly string[];
-  readonly channels: readonly { observe(emit: Emit): void }[];
-}
 
 export function thresholdsOf(config: Config): Thresholds {
   return {
@@ -60,11 +54,9 @@ export class StatusService {
     if (e.type !== 'alert' && e.type !== 'queue') this.#checkAlerts();
   };
 
-  /** A (new) engine: its channels report their queues here, its roots get counted for inotify. */
-  attach(engine: Observable, config: Config): void {
+  /** A new engine (start, SIGHUP): its config's thresholds and socket group apply from now on. */
+  attach(_engine: unknown, config: Config): void {
     this.config = config;
-    for (const ch of engine.channels) ch.observe(this.#forward);
-    void reportInotify(engine.roots, this.#forward).catch(() => {});
   }
 
   async listen(): Promise<void> {

@@ -179,11 +179,12 @@ export function deleteFallbackRules(parent: string, names: readonly string[], mo
 }
 
 /**
- * `- /PATH` for each root-relative path (anchored at the transfer root, which is the watch root
- * for path, tree and full jobs). An exclude rule also protects the receiver's copy from --delete.
+ * `globs` as they are, then `- /PATH` for each root-relative path (anchored at the transfer root,
+ * which is the watch root for path, tree and full jobs). An exclude rule also protects the
+ * receiver's copy from --delete.
  */
-export function excludeRules(paths: readonly string[]): Buffer {
-  return nulRules(paths.map((p) => `- /${escapeFilterName(p, false)}`));
+export function excludeRules(paths: readonly string[], globs: readonly string[] = []): Buffer {
+  return nulRules([...globs, ...paths.map((p) => `- /${escapeFilterName(p, false)}`)]);
 }
 
 export interface FallbackDeleteInput {

@@ -58,8 +58,8 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   const live = rsync.excludes ?? [];
   if (req.full) {
     const excluded = await excludedBelow(req.root, [''], live);
-    const res = await withExcludeRules(excluded, async (rulesFile) => {
-      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
+    const res = await withExcludeRules(live, excluded, async (rulesFile) => {
+      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: req.ignoreTimes ?? false, ...(rulesFile ? { rulesFile } : {}) });
       ctx.onArgv(redactArgv(argv));
       const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
       return { outcome, failed: failedOf(outcome, paths) };
@@ -68,11 +68,12 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   }
   // Excluded paths are done without rsync: never sent, and never deleted on a remote.
   const { kept } = await splitExcluded(req.root, paths, live);
-  const ignoreTimes = req.action === 'path';
+  const ignoreTimes = req.ignoreTimes ?? req.action === 'path';
   const { present, missing } = await splitMissing(req.root, kept);
   const trees = req.action === 'tree' ? present : [];
   const excluded = await excludedBelow(req.root, trees, live);
-  const res = await withExcludeRules(excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
+  // A path job does not recurse and its paths are filtered already: no rules to give rsync.
+  const res = trees.length === 0 ? await send(req, present, missing, ignoreTimes, undefined, ctx) : await withExcludeRules(live, excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
   return retractLate(req, trees, excluded, trees, res, ctx);
 }
 

@@ -150,8 +150,11 @@ const NUL = Buffer.from([0]);
 const DOT = Buffer.from('.');
 const DOT_SLASH = Buffer.from('./');
 
-/** Longer lines are not names (a name is at most 4096 bytes): kept as one char per byte. */
-const LONGEST_LINE = 64 * 1024;
+/**
+ * Longer lines are not names (a path is at most 4096 bytes): kept as one char per byte. Also keeps
+ * nameFromBytes' ASCII fast path (one String.fromCharCode.apply) far below V8's argument limit.
+ */
+const LONGEST_LINE = 16 * 1024;
 
 /**
  * rsync's stderr bytes → the canonical string form (src/core/names.ts), line by line: UTF-8 text

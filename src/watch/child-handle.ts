@@ -36,6 +36,8 @@ export class WatchChild {
     const env = { ...process.env };
     // Under node:test the child would otherwise believe it is a test file reporting to a runner.
     delete env.NODE_TEST_CONTEXT;
+    // The inotify backend holds one thread-pool thread in a blocking read; its scans list directories on the others.
+    env.UV_THREADPOOL_SIZE ??= '6';
     // fork inherits process.execArgv, so `--import tsx` carries over and child.ts runs under tsx.
     this.#proc = fork(CHILD_PATH, [JSON.stringify(options), root], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     let live = false;

@@ -3,17 +3,22 @@
  * filtered `Change`s, with the gaps of @parcel/watcher closed by re-subscribing and by telling the
  * caller where to reconcile (`onGap`). See /work/shared/reference/watcher-facts.md.
  *
- * Per root:
+ * Per root, a RootWatch (root-watch.ts: its phases are drawn and switched there):
  *
  *              start()                     root gone / replaced (poll)
  *   (none) ───────────► live ─────────────────────────────────► absent
  *                        │  ▲  new child live: swap, onGap          │
- *     new dir (debounce),│  │                                       │ root back: new child live,
+ *  new dir (parcel only),│  │                                       │ root back: new child live,
  *     child error/death  ▼  │                                       │ onRootState(true), onGap(root, '')
  *                     replacing ◄───────────────────────────────────┘
  *
  * A replacement always starts the new child and waits until it is live before the old one is
  * stopped: a fresh subscription crawls the whole tree, so nothing between the two is missed.
+ *
+ * Two backends run in the child (protocol.ts): our own over Linux inotify (the default there),
+ * which watches new directories itself and reports renames, overflows and unwatchable directories;
+ * and @parcel/watcher, whose new directories need the re-watch above. The child says which one it
+ * runs when it is live (inotify falls back to parcel with a warning when its FFI cannot load).
  */
 import type { EventSwitches, Pattern } from '../config/types.js';
 import type { Change } from '../core/types.js';
@@ -23,7 +28,7 @@ import { WatchChild } from './child-handle.js';
 import type { BackendName, ChildOptions, RawEvent } from './protocol.js';
 import { resolveBatch } from './resolve.js';
 import { describeRoot, rootState, sameDir } from './root-state.js';
-import { DEFAULT_WATCH_TUNING, errorText, newRootWatch, subscribeHint, type RootWatch, type WatchTuning } from './root-watch.js';
+import { DEFAULT_WATCH_TUNING, errorText, RootWatch, subscribeHint, type WatchTuning } from './root-watch.js';
 
 export { DEFAULT_WATCH_TUNING, type WatchTuning };
 
@@ -84,7 +89,7 @@ export class Watcher {
     for (const root of this.#o.roots) {
       const s = await rootState(root);
       if (s.kind !== 'dir') throw new EnvironmentError(`watch root ${root} is ${describeRoot(s)}: create it or fix <localpath watch="…"> in the config`);
-      this.#roots.set(root, newRootWatch(root, s));
+      this.#roots.set(root, new RootWatch(root, s));
     }
     const all = [...this.#roots.values()];
     const started = await Promise.allSettled(all.map((rw) => this.#startChild(rw)));
@@ -94,7 +99,7 @@ export class Watcher {
       const reason = (started[failed] as PromiseRejectedResult).reason;
       throw new EnvironmentError(`cannot watch ${all[failed]?.root}: ${subscribeHint(errorText(reason))}`);
     }
-    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root });
+    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root, ...backendOf(rw) });
     this.#poll = setInterval(() => {
       for (const rw of this.#roots.values()) void this.#checkRoot(rw);
     }, this.#t.rootPollMs);
@@ -107,21 +112,31 @@ export class Watcher {
     return this.#serial(rw, () => this.#replace(rw));
   }
 
+  /**
+   * True while `root` is watched by the inotify backend: its stream misses nothing without saying
+   * so (a kernel overflow, an unwatchable directory and a restart all come as onGap), so a burst of
+   * events needs no reconcile of its own. parcel loses events silently under churn: false.
+   */
+  eventsComplete(root: string): boolean {
+    const rw = this.#roots.get(root);
+    return rw?.phase.kind === 'live' && rw.child?.backend === 'inotify';
+  }
+
   /** The pid of the child watching `root` (tests, status). */
   childPid(root: string): number | undefined {
     return this.#roots.get(root)?.child?.pid;
   }
 
   async stop(): Promise<void> {
+    // Deletes held for coalescing are handed over first: a stop must not lose them.
+    for (const rw of this.#roots.values()) {
+      if (rw.deletes.events.length > 0 && rw.child) this.#flushDeletes(rw, rw.child);
+      await rw.batches;
+    }
     this.#stopped = true;
     if (this.#poll) clearInterval(this.#poll);
     const children: WatchChild[] = [];
-    for (const rw of this.#roots.values()) {
-      clearTimeout(rw.rewatchTimer);
-      clearTimeout(rw.restartTimer);
-      if (rw.child) children.push(rw.child);
-      if (rw.pending) children.push(rw.pending);
-    }
+    for (const rw of this.#roots.values()) children.push(...rw.stop());
     await Promise.all([...children, ...this.#retiring].map((c) => c.stop()));
   }
 
@@ -148,31 +163,28 @@ export class Watcher {
 
   async #startChild(rw: RootWatch): Promise<void> {
     const c = this.#spawn(rw);
-    rw.child = c;
+    rw.begin(c);
     await c.ready();
-    rw.liveSince = Date.now();
+    rw.started(Date.now());
   }
 
   /** Start a new child, wait until it is live, then stop the old one. Run under #serial. */
   async #replace(rw: RootWatch): Promise<void> {
     if (this.#stopped) return;
     const next = this.#spawn(rw);
-    rw.pending = next;
+    rw.replaceBegin(next);
     try {
       await next.ready();
     } catch (err) {
+      rw.replaceFailed();
       await next.stop();
       throw err;
-    } finally {
-      rw.pending = undefined;
     }
     if (this.#stopped) {
       await next.stop();
       return;
     }
-    const old = rw.child;
-    rw.child = next;
-    rw.liveSince = Date.now();
+    const old = rw.replaceDone(Date.now());
     if (old) {
       this.#retiring.add(old);
       void old.retire(this.#t.retireGraceMs).finally(() => this.#retiring.delete(old));
@@ -189,6 +201,29 @@ export class Watcher {
 
   #onEvents(rw: RootWatch, events: readonly RawEvent[], from: WatchChild): void {
     if (this.#stopped) return;
+    if (from.backend === 'inotify') {
+      // inotify reports an rm -rf entry by entry, as it happens: the files of a directory come while
+      // the directory still stands. Held a moment, they resolve to the highest missing ancestor (one
+      // change for the tree, not one per file); every other event goes at once.
+      const now: RawEvent[] = [];
+      const held = rw.deletes;
+      for (const e of events) {
+        if ((e.kernel === 'delete' || e.kernel === 'moved_from') && e.path !== rw.root) held.events.push(e);
+        else now.push(e);
+      }
+      if (held.events.length > 0) {
+        if (held.timer === undefined) held.since = Date.now();
+        clearTimeout(held.timer);
+        const wait = Math.max(0, Math.min(this.#t.deleteSettleMs, held.since + this.#t.deleteSettleMaxMs - Date.now()));
+        held.timer = setTimeout(() => this.#flushDeletes(rw, from), wait);
+      }
+      if (now.length === 0) return;
+      events = now;
+    }
+    this.#resolve(rw, events, from);
+  }
+
+  #resolve(rw: RootWatch, events: readonly RawEvent[], from: WatchChild): void {
     const rules = { excludes: this.#o.excludes, switches: this.#o.switches };
     rw.batches = rw.batches
       .then(async () => {
@@ -204,21 +239,30 @@ export class Watcher {
       .catch((err) => this.#watchError(rw, `handling watcher events failed: ${errorText(err)}`));
   }
 
+  #flushDeletes(rw: RootWatch, from: WatchChild): void {
+    const held = rw.deletes;
+    clearTimeout(held.timer);
+    held.timer = undefined;
+    const events = held.events.splice(0);
+    if (events.length > 0) this.#resolve(rw, events, from);
+  }
+
   /** The current subscription cannot see inside new directories: re-subscribe once the burst is over. */
   #newDirs(rw: RootWatch, dirs: readonly string[]): void {
-    if (rw.newDirs.size === 0) rw.newDirsSince = Date.now();
-    for (const d of dirs) rw.newDirs.add(d);
-    clearTimeout(rw.rewatchTimer);
+    const rewatch = rw.rewatch;
+    if (rewatch.dirs.size === 0) rewatch.since = Date.now();
+    for (const d of dirs) rewatch.dirs.add(d);
+    clearTimeout(rewatch.timer);
     // The debounce resets on every new directory, but a long untar must not postpone it forever.
-    const ceiling = rw.newDirsSince + this.#t.rewatchMaxDelayMs - Date.now();
-    rw.rewatchTimer = setTimeout(() => {
-      if (rw.rewatchQueued || this.#stopped) return;
-      rw.rewatchQueued = true;
+    const ceiling = rewatch.since + this.#t.rewatchMaxDelayMs - Date.now();
+    rewatch.timer = setTimeout(() => {
+      if (rewatch.queued || this.#stopped) return;
+      rewatch.queued = true;
       void this.#serial(rw, async () => {
-        rw.rewatchQueued = false;
+        rewatch.queued = false;
         // Taken when the rewatch starts: directories arriving later get a rewatch of their own.
-        const dirs = [...rw.newDirs];
-        rw.newDirs.clear();
+        const dirs = [...rewatch.dirs];
+        rewatch.dirs.clear();
         if (!rw.present || this.#stopped) return;
         try {
           await this.#replace(rw);
@@ -237,12 +281,13 @@ export class Watcher {
   #failed(rw: RootWatch, reason: string): void {
     if (this.#stopped) return;
     this.#watchError(rw, reason);
-    if (rw.restartTimer || !rw.present) return;
-    if (Date.now() - rw.liveSince > this.#t.stableMs) rw.restartAttempt = 0;
-    const delay = Math.min(this.#t.restartMaxMs, this.#t.restartMinMs * 2 ** rw.restartAttempt);
-    rw.restartAttempt++;
-    rw.restartTimer = setTimeout(() => {
-      rw.restartTimer = undefined;
+    const restart = rw.restart;
+    if (restart.timer || !rw.present) return;
+    if (Date.now() - rw.liveSince > this.#t.stableMs) restart.attempt = 0;
+    const delay = Math.min(this.#t.restartMaxMs, this.#t.restartMinMs * 2 ** restart.attempt);
+    restart.attempt++;
+    restart.timer = setTimeout(() => {
+      restart.timer = undefined;
       void this.#serial(rw, async () => {
         if (!rw.present || this.#stopped) return;
         try {
@@ -251,7 +296,7 @@ export class Watcher {
           this.#failed(rw, `restarting the watcher failed: ${errorText(err)}`);
           return;
         }
-        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason, ...backendOf(rw) });
         this.#gap(rw, '', `watcher restarted: ${reason}`);
       });
     }, delay);
@@ -259,30 +304,30 @@ export class Watcher {
 
   /** `deleted`: the child saw the root itself deleted, so whatever stands there now is another directory. */
   async #checkRoot(rw: RootWatch, deleted = false): Promise<void> {
-    if (deleted) rw.rootDeleted = true;
-    if (rw.checking || this.#stopped) return;
-    rw.checking = true;
-    deleted = rw.rootDeleted;
-    rw.rootDeleted = false;
+    const check = rw.check;
+    if (deleted) check.rootDeleted = true;
+    if (check.running || this.#stopped) return;
+    check.running = true;
+    deleted = check.rootDeleted;
+    check.rootDeleted = false;
     try {
       const now = await rootState(rw.root);
       if (rw.present && (deleted || !sameDir(rw.identity, now))) {
         // Deleting the root kills parcel's subscription silently; a replaced root is a directory it never saw.
-        rw.present = false;
+        rw.rootLost();
         this.#o.emit({ type: 'watch-error', level: 'error', message: `watch root ${rw.root} is ${now.kind === 'dir' ? 'a different directory now' : describeRoot(now)}: halting its deletes until it is watched again`, root: rw.root, error: describeRoot(now) });
         this.#call(() => this.#o.onRootState?.(rw.root, false));
         await this.#serial(rw, async () => {
           await rw.child?.stop();
         });
       }
-      if (!rw.present && now.kind === 'dir' && !this.#stopped) {
+      if (rw.phase.kind === 'absent' && now.kind === 'dir' && !this.#stopped) {
         await this.#serial(rw, async () => {
           await this.#replace(rw);
-          rw.identity = now;
-          rw.present = true;
-          rw.restartAttempt = 0;
+          rw.rootBack(Date.now(), now);
+          rw.restart.attempt = 0;
         });
-        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root, ...backendOf(rw) });
         this.#call(() => this.#o.onRootState?.(rw.root, true));
         this.#gap(rw, '', 'root came back');
       }
@@ -290,9 +335,9 @@ export class Watcher {
       // Not live yet (e.g. removed again while subscribing): the next poll tries again.
       this.#watchError(rw, `re-watching ${rw.root} failed: ${errorText(err)}`);
     } finally {
-      rw.checking = false;
+      check.running = false;
     }
-    if (rw.rootDeleted) void this.#checkRoot(rw);
+    if (check.rootDeleted) void this.#checkRoot(rw);
   }
 
   /** A gap the child reported, after the events it sent before it (they are resolved in order). */
@@ -317,4 +362,10 @@ export class Watcher {
       this.#o.emit({ type: 'info', level: 'error', message: `a watcher callback threw: ${errorText(err)}` });
     }
   }
+}
+
+/** The backend a live root runs, for status (after a fallback it is not the configured one). */
+function backendOf(rw: RootWatch): { backend?: string } {
+  const b = rw.child?.backend;
+  return b ? { backend: b } : {};
 }

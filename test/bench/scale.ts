@@ -32,6 +32,8 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'inotify' },
     samples: { type: 'string', default: '10' },
     out: { type: 'string' },
+    /** Write tssersync's own output (with --debug: every job) to this file. */
+    trace: { type: 'string' },
   },
 });
 const FILES = Number(values.files);
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
       tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/>`,
     });
 
-    const run = startCli(['-o', conf]);
+    const run = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
     try {
       const ready = await until('ready', async () => /watching \d+ root/.test(run.output()), 600_000);
       log(`ready: ${(ready / 1000).toFixed(2)} s after start (target <= 10 s at 1M files)`);
@@ -189,6 +191,7 @@ async function main(): Promise<void> {
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
+      if (values.trace) await writeFile(values.trace, run.output());
     }
     log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average at the end ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
     if (values.out) {
@@ -198,8 +201,9 @@ async function main(): Promise<void> {
       await writeFile(values.out, prev + block);
     }
   } finally {
-    await daemon.stop();
-    await rm(work.path, { recursive: true, force: true });
+    // A cleanup error must not hide the error that ended the run.
+    await daemon.stop().catch((e: unknown) => console.error(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
+    await rm(work.path, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

@@ -160,7 +160,7 @@ test('status and /metrics: not running (exit 3), idle (lag 0, exit 0), remote do
 
 test('status during -r: progress rises to the local count of the source (a user -v in commonParams changes nothing), then lastFullSync holds the total', async () => {
   const { src, conf, dst } = await setup('prog');
-  // ~6 MB of incompressible data at 2 MB/s: the full sync lasts long enough to be watched.
+  // ~6 MB of incompressible data at 1 MB/s: the full sync lasts long enough to be watched.
   const { randomBytes } = await import('node:crypto');
   let entries = 1;
   let size = 0;
@@ -175,7 +175,7 @@ test('status during -r: progress rises to the local count of the source (a user 
     }
   }
   const xml = await readFile(conf, 'utf8');
-  await writeFile(conf, xml.replace('<commonParams params="-artuz"/>', '<commonParams params="-artv --bwlimit=2000"/>'));
+  await writeFile(conf, xml.replace('<commonParams params="-artuz"/>', '<commonParams params="-artv --bwlimit=1000"/>'));
   const run = startCli(['-r', '--foreground', '-o', conf]);
   running.push(run);
   const seen: { files: number; bytes: number; filesTotal: number | null }[] = [];

@@ -11,7 +11,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lane } from '../../src/sync/lane.js';
-import type { Pattern } from '../../src/config/types.js';
+import type { Config, Pattern } from '../../src/config/types.js';
 import { Engine } from '../../src/engine.js';
 import type { EngineEvent } from '../../src/events.js';
 import { savePending, pendingPath } from '../../src/replay/pending-store.js';
@@ -20,8 +20,9 @@ import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { makeConfig, daemonRemote } from '../support/config.js';
 import { snapshot, tempDir, waitFor, waitForSameTree } from '../support/tree.js';
 
-const pattern = (source: string): Pattern => ({ source, regex: new RegExp(`^(?:${source})$`) });
-/** Sersync's stock excludes, and one that no rsync glob could express (a lookahead). */
+/** As parseConfig compiles a <filter> exclude (`s`: `.` matches a newline too). */
+const pattern = (source: string): Pattern => ({ source, regex: new RegExp(`^(?:${source})$`, 's') });
+/** Sersync's stock excludes (rsync globs), and one that no rsync glob could express (a lookahead: walked). */
 const EXCLUDES = ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^(?!keep).*\\.log'].map(pattern);
 /** The test's own reading of those excludes (independent of src/watch/filter.ts). */
 function excluded(rel: string): boolean {
@@ -53,14 +54,14 @@ interface Ctx {
   start: (opts?: { fullSync?: boolean }) => Promise<Engine>;
 }
 
-async function withRoot(name: string, fn: (c: Ctx) => Promise<void>): Promise<void> {
+async function withRoot(name: string, fn: (c: Ctx) => Promise<void>, over: Partial<Config> = {}): Promise<void> {
   const src = join(work.path, name, 'src');
   const state = join(work.path, name, 'state');
   await mkdir(src, { recursive: true });
   await mkdir(state, { recursive: true });
   const dst = daemon.modules.backup!;
   for (const e of await readdir(dst)) await rm(join(dst, e), { recursive: true, force: true });
-  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon)] }], { excludes: EXCLUDES, crontab: { enabled: false, intervalMinutes: 600, excludes: ['*.php'] } });
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon)] }], { excludes: EXCLUDES, crontab: { enabled: false, intervalMinutes: 600, excludes: ['*.php'] }, ...over });
   const events: EngineEvent[] = [];
   const running: Engine[] = [];
   const start = async (opts: { fullSync?: boolean } = {}) => {
@@ -143,7 +144,8 @@ test('burst reconcile: a burst with excluded names reconciles its directory with
     for (let i = 0; i < 480; i++) await writeFile(join(c.src, 'b', i % 2 ? `f${i}.gz` : `f${i}.txt`), String(i));
     await waitFor(() => c.events.some((e) => e.type === 'watch' && /burst .* is over: reconciling/.test(e.message)), 20000, 'the trailing burst reconcile');
     await equalMinusExcludes(c, [], 20000);
-  });
+    // Bursts are reconciled only for parcel: inotify reports its own losses (an overflow is a gap).
+  }, { watcherBackend: 'parcel' });
 });
 
 test('catch-up after a stop: changes made while stopped are sent without the excluded ones', async () => {
@@ -202,7 +204,8 @@ for (const kind of ['tree', 'full'] as const) {
     await put(dst, 'd/a.gz', 'remote copy');
     const bin = join(t.path, 'rsync.mjs');
     await copyFile(RACER, bin);
-    await writeFile(join(t.path, 'rsync.touch'), 'd/late.gz\nd/sub.svn/x\nd/fine-late\n');
+    // late.gz and sub.svn: globs, rsync leaves them out itself; late.log: a walked regex, retracted.
+    await writeFile(join(t.path, 'rsync.touch'), 'd/late.gz\nd/sub.svn/x\nd/late.log\nd/fine-late\n');
     const remote = daemonRemote(daemon);
     const lane = new Lane({ remote, rsync: { commonParams: ['-artz'], timeoutSeconds: 20, binary: bin, maxDelete: undefined, excludes: EXCLUDES }, concurrency: 1, retries: 0, emit: () => {}, debug: false });
     try {

@@ -141,3 +141,23 @@ test('resolveBatch: a delete whose top directory event was lost still yields the
     await d.cleanup();
   }
 });
+
+test('resolveBatch: a lossy name from parcel (U+FFFD) is never dropped: its parent directory is a gap', async () => {
+  const d = await tempDir();
+  try {
+    await mkdir(join(d.path, 'sub'));
+    const rules = { excludes: [], switches: ALL_SWITCHES_ON };
+    const r = await resolveBatch(d.path, [
+      { path: join(d.path, 'sub', 'caf\ufffd.txt'), type: 'create' },
+      { path: join(d.path, '\ufffd'), type: 'delete' },
+      { path: join(d.path, 'sub'), type: 'update' },
+    ], rules);
+    assert.deepEqual(r.gaps.sort(), ['', 'sub']);
+    assert.deepEqual(r.changes.map((c) => c.path), ['sub'], 'no change names a lossy path');
+    // The inotify backend's names are exact by construction: a surrogate-escaped byte is a name like any other.
+    const exact = await resolveBatch(d.path, [{ path: join(d.path, 'caf\udce9'), type: 'delete', kernel: 'delete' }], rules);
+    assert.deepEqual([exact.gaps, exact.changes.map((c) => [c.path, c.state])], [[], [['caf\udce9', 'missing']]]);
+  } finally {
+    await d.cleanup();
+  }
+});

@@ -50,6 +50,8 @@ export interface InotifyOptions {
 
 /** How long an IN_MOVED_FROM waits for its IN_MOVED_TO before it counts as a move out. */
 const MOVE_PAIR_MS = 20;
+/** Directory listings in flight during a scan. */
+const SCAN_WORKERS = 4;
 /** 64 KiB: about 2,000 events per read; the kernel never splits one. */
 const READ_SIZE = 64 * 1024;
 
@@ -257,32 +259,51 @@ export class InotifyWatch {
     return undefined;
   }
 
-  /** Breadth-first: list each watched directory, watch its subdirectories. */
+  /**
+   * Breadth-first: list each watched directory, watch its subdirectories. SCAN_WORKERS listings at
+   * a time (the thread pool has UV_THREADPOOL_SIZE threads, one of them held by the blocking read).
+   */
   async #scanBelow(wd: number): Promise<void> {
     const queue = [wd];
-    while (queue.length > 0 && this.#state !== 'dead') {
-      const dirWd = queue.shift()!;
-      const dirRel = this.#map.pathOf(dirWd);
-      if (dirRel === undefined) continue;
-      let entries;
-      try {
-        entries = await readdir(pathBytes(this.#o.root, dirRel), { withFileTypes: true, encoding: 'buffer' });
-      } catch {
-        // Gone, or moved while we listed it (then its wd is still known under its new path).
-        const now = this.#map.pathOf(dirWd);
-        if (now !== undefined && now !== dirRel) queue.push(dirWd);
-        continue;
-      }
-      const here = this.#map.pathOf(dirWd);
-      if (here === undefined) continue;
-      for (const e of entries) {
-        if (!e.isDirectory()) continue;
-        const name = nameFromBytes(e.name as unknown as Buffer);
-        const rel = here === '' ? name : `${here}/${name}`;
-        if (isExcluded(this.#o.excludes, rel, true)) continue;
-        const child = this.#watch(dirWd, name, rel);
-        if (child !== undefined) queue.push(child);
-      }
+    let active = 0;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        while (active < SCAN_WORKERS && queue.length > 0 && this.#state !== 'dead') {
+          const dirWd = queue.shift()!;
+          active++;
+          void this.#list(dirWd, queue).finally(() => {
+            active--;
+            pump();
+          });
+        }
+        if (active === 0 && (queue.length === 0 || this.#state === 'dead')) resolve();
+      };
+      pump();
+    });
+  }
+
+  /** List one watched directory; watch its subdirectories and queue them. */
+  async #list(dirWd: number, queue: number[]): Promise<void> {
+    const dirRel = this.#map.pathOf(dirWd);
+    if (dirRel === undefined) return;
+    let entries;
+    try {
+      entries = await readdir(pathBytes(this.#o.root, dirRel), { withFileTypes: true, encoding: 'buffer' });
+    } catch {
+      // Gone, or moved while we listed it (then its wd is still known under its new path).
+      const now = this.#map.pathOf(dirWd);
+      if (now !== undefined && now !== dirRel) queue.push(dirWd);
+      return;
+    }
+    const here = this.#map.pathOf(dirWd);
+    if (here === undefined) return;
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const name = nameFromBytes(e.name as unknown as Buffer);
+      const rel = here === '' ? name : `${here}/${name}`;
+      if (isExcluded(this.#o.excludes, rel, true)) continue;
+      const child = this.#watch(dirWd, name, rel);
+      if (child !== undefined) queue.push(child);
     }
   }
 

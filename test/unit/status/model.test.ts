@@ -106,6 +106,15 @@ test('halted: by a channel safety check with its reason, cleared when the channe
   assert.equal(s.roots[0]!.watcher.state, 'live');
 });
 
+test('watcher: a warning while it starts (a fallback backend) leaves it degraded once it watches; the backend is shown', () => {
+  const m = new StatusModel([{ root: R, remote: A }]);
+  m.apply({ type: 'watch-error', level: 'warn', message: '', root: R, error: 'the inotify backend cannot load (x): falling back to @parcel/watcher' }, T0);
+  m.apply({ type: 'watch', level: 'info', message: `watching ${R}`, root: R, backend: 'parcel' }, T0 + 1);
+  const w = m.snapshot(T0 + 2).roots[0]!.watcher;
+  assert.deepEqual([w.state, w.backend], ['degraded', 'parcel']);
+  assert.deepEqual(problems(m.snapshot(T0 + 2)).map((p) => p.kind), ['watcher-degraded']);
+});
+
 test('watcher: restarts counted, the last gap and how it was closed, inotify watches against the limit', () => {
   const m = new StatusModel([{ root: R, remote: A }]);
   m.apply({ type: 'watch', level: 'info', message: `watching ${R}`, root: R }, T0);
