@@ -11,6 +11,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ALL_CLASSES } from './names.js';
 import { runModel, SAFE_CLASSES } from './run.js';
 
@@ -27,6 +30,11 @@ const CI_OPTIONS = {
 for (const seed of SEEDS) {
   test(`model: seed ${seed}`, { timeout: 180_000 }, async () => {
     const r = await runModel({ seed, ...CI_OPTIONS });
-    assert.ok(r.ok, r.report);
+    if (!r.ok) {
+      // The report is long; a copy on disk survives a CI log that cut it.
+      const file = join(tmpdir(), `tss-model-failure-seed${seed}-${Date.now()}.txt`);
+      await writeFile(file, r.report);
+      assert.fail(`${r.report}\n(report saved to ${file})`);
+    }
   });
 }
