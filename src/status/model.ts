@@ -185,8 +185,9 @@ export class StatusModel {
         return;
       }
       case 'job-failed':
-        // Each attempt reports; a job counts as failed once, when it gives up.
-        if (!e.willRetry && e.attempt > 0) this.#chan(e.root, e.remote).jobsFailed += e.paths > 0 ? 1 : 0;
+        // Each attempt reports; a job counts as failed once, when the lane gives up (not again when
+        // the engine writes its paths to the replay log).
+        if (!e.willRetry && !e.logged && e.attempt > 0) this.#chan(e.root, e.remote).jobsFailed += e.paths > 0 ? 1 : 0;
         return;
       case 'remote-health': {
         // healthy + cause is a warning (a receiver without --delete-missing-args), not an outage.

@@ -57,6 +57,8 @@ test('a failing remote: state failing with its cause and since when; lag grows f
   for (let i = 1; i <= 4; i++) {
     m.apply({ type: 'job-failed', level: 'warn', message: '', remote: A, root: R, paths: 2, exitCode: 10, attempt: i, willRetry: i < 4 }, T0 + i);
   }
+  // The engine's follow-up for the same job (its paths went to the replay log) is not a second failure.
+  m.apply({ type: 'job-failed', level: 'error', message: '', remote: A, root: R, paths: 2, exitCode: 10, attempt: 4, willRetry: false, logged: true }, T0 + 5);
   m.apply({ type: 'remote-health', level: 'error', message: 'x', remote: A, healthy: false, cause: 'exit 10 (error in socket I/O)' }, T0 + 10);
   m.apply({ type: 'remote-health', level: 'error', message: 'x', remote: A, healthy: false, cause: 'exit 10 (error in socket I/O)' }, T0 + 20);
   m.apply({ type: 'replay-log', level: 'debug', message: '', channels: [{ root: R, remote: A, records: 2, oldestMs: T0 }, { root: R, remote: 'hook:http', records: 1, oldestMs: T0 }] }, T0 + 30);
