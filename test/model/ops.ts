@@ -29,11 +29,19 @@ const join = (a: Buffer, b: Buffer): Buffer => (a.length === 0 ? b : Buffer.conc
 /** Keep whole paths well under PATH_MAX (4096), so deep trees of 255-byte names stay usable. */
 const MAX_PATH = 3000;
 
+/**
+ * A file every root keeps, which no operation touches: a root that becomes empty halts its
+ * deletes by design (an unmounted disk must not empty the backup), which is not what the model
+ * is about.
+ */
+export const KEEP = Buffer.from('.model-keep');
+
 async function list(root: string): Promise<Found[]> {
   const out: Found[] = [];
   async function dir(rel: Buffer): Promise<void> {
     const names = await readdir(abs(root, rel), { encoding: 'buffer' }).catch(() => [] as Buffer[]);
     for (const n of names) {
+      if (rel.length === 0 && n.equals(KEEP)) continue;
       const r = join(rel, n);
       const st = await lstat(abs(root, r)).catch(() => undefined);
       if (!st) continue;
@@ -235,7 +243,8 @@ export const OPS: Readonly<Record<string, { weight: number; run: Op }>> = {
         await mkdir(abs(root, rel), { recursive: true });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST' || code === 'ENOTDIR') return undefined;
+        // ENOENT: a component is a dangling symlink.
+        if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'ENOENT') return undefined;
         throw err;
       }
       if (w.rng.chance(0.5)) await writeFile(abs(root, join(rel, name(w))), content(w), { flag: 'wx' }).catch(() => {});

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startCli } from '../support/cli.js';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { ALL_CLASSES, type NameClass } from './names.js';
-import { randomOp, type World } from './ops.js';
+import { KEEP, randomOp, type World } from './ops.js';
 import { Rng } from './rng.js';
 import { diffTrees, EXCLUDES, expectedTree, walk } from './walk.js';
 
@@ -152,6 +152,7 @@ export async function runModel(o: ModelOptions): Promise<ModelResult> {
   const state = join(base, 'state');
   const log = join(state, 'replay.jsonl');
   for (const d of [...roots, outside, state]) await mkdir(d, { recursive: true });
+  for (const r of roots) await writeFile(join(r, KEEP.toString()), 'keep\n');
   const ops: string[] = [];
   const daemons: RsyncDaemon[] = [];
   const down = new Map<RsyncDaemon, number>();

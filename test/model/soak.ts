@@ -50,4 +50,6 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
+// `npm run soak | head` must not kill a run halfway (its daemons and temp dirs would be left behind).
+process.stdout.on('error', () => {});
 main().then((code) => process.exit(code));
