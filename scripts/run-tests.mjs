@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Runs the test suite with node's test runner. Node 20 does not expand globs and passes a run
 // that found no test, so the files are listed here and a run that executed none fails.
-// Usage: node scripts/run-tests.mjs [file-or-dir ...]   (default: test/unit test/integration test/e2e)
+// Usage: node scripts/run-tests.mjs [file-or-dir ...]   (default: test/unit test/integration test/e2e test/model)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const targets = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
-const roots = targets.length ? targets : ['test/unit', 'test/integration', 'test/e2e'];
+const roots = targets.length ? targets : ['test/unit', 'test/integration', 'test/e2e', 'test/model'];
 
 function collect(p) {
   const st = statSync(p, { throwIfNoEntry: false });

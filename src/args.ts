@@ -10,6 +10,8 @@ Usage:
   tssersync --check [-o FILE]              validate the config and print the effective settings
   tssersync --retry-log [FILE] [-o FILE]   replay the failed list now; exit 1 while anything is left
   tssersync -m PLUGIN [-o FILE]            run only one plugin (refreshCDN, command, socket, http), no rsync
+  tssersync status [-o FILE] [--json]      ask the running daemon: is every remote current?
+  tssersync doctor [-o FILE]               check config, remotes, ssh, limits and state dir before going live
 
 Options:
   -o, --config FILE   config file (default ./confxml.xml)
@@ -21,16 +23,25 @@ Options:
       --debug         log every job's argv and path count
       --pid-file F    pid file (default from the config, <stateDir>/tssersync.pid)
       --log-file F    log file (default from the config, <stateDir>/tssersync.log)
+      --json          status: print the daemon's answer as JSON (schema in docs/operations.md)
   -h, --help          this help
       --version       print the version
 
 Exit codes: 0 ok; 1 failure (or --retry-log left records); 2 bad command line;
 3 config file invalid; 4 environment (missing root, rsync, password file).
+status: 0 every remote current; 1 degraded (lag, failing, halted, replay records); 3 no daemon
+runs for that config (or its config is invalid: either way, status unknown). doctor: 0 / 1.
 Docs: docs/configuration.md, docs/operations.md`;
 
 const PLUGINS: readonly PluginName[] = ['refreshCDN', 'command', 'socket', 'http'];
 
+export type Command = 'run' | 'status' | 'doctor';
+const COMMANDS: readonly Command[] = ['status', 'doctor'];
+
 export interface Args {
+  /** `status` / `doctor` subcommands; `run` is Sersync's command line. */
+  command: Command;
+  json: boolean;
   config: string;
   fullSync: boolean;
   daemon: boolean;
@@ -66,6 +77,7 @@ export function parseCli(argv: readonly string[]): Args | 'help' | 'version' {
         'pid-file': { type: 'string' },
         'log-file': { type: 'string' },
         'daemon-child': { type: 'boolean' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -76,7 +88,8 @@ export function parseCli(argv: readonly string[]): Args | 'help' | 'version' {
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.version) return 'version';
-  const positionals = parsed.positionals;
+  const positionals = [...parsed.positionals];
+  const command: Command = COMMANDS.includes(positionals[0] as Command) && !v['retry-log'] ? (positionals.shift() as Command) : 'run';
   // `--retry-log [FILE]`: the optional value arrives as a positional.
   if (positionals.length > (v['retry-log'] ? 1 : 0)) {
     throw new UsageError(`unexpected argument "${positionals[v['retry-log'] ? 1 : 0]}" (see tssersync -h)`);
@@ -91,7 +104,10 @@ export function parseCli(argv: readonly string[]): Args | 'help' | 'version' {
     if (!PLUGINS.includes(v.plugin as PluginName)) throw new UsageError(`-m expects one of ${PLUGINS.join(', ')}, got "${v.plugin}"`);
     plugin = v.plugin as PluginName;
   }
+  if (v.json && command !== 'status') throw new UsageError('--json goes with tssersync status (see tssersync -h)');
   return {
+    command,
+    json: v.json ?? false,
     config: v.config ?? 'confxml.xml',
     fullSync: v['full-sync'] ?? false,
     daemon: v.daemon ?? false,

@@ -13,9 +13,14 @@ import { formatReplayReport } from './replay/replayer.js';
 import { Engine } from './engine.js';
 import { createLogger, type Logger } from './log.js';
 import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
-import { showFullSyncProgress } from './progress.js';
+import { showFullSyncProgress, logProgress, SourceCounter } from './progress.js';
 import { adoptLegacyState } from './replay/legacy-state.js';
 import type { Emit } from './events.js';
+import { StatusService } from './status/service.js';
+import { runStatus } from './status/command.js';
+import { MetricsServer } from './metrics/server.js';
+import { AlertHooks } from './hooks/alerts.js';
+import { runDoctor } from './doctor/index.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -56,6 +61,9 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args === 'help') return (console.log(HELP), ExitCode.ok);
   if (args === 'version') return (console.log(version()), ExitCode.ok);
 
+  if (args.command === 'status') return runStatus(await load(args), args.json);
+  if (args.command === 'doctor') return runDoctor(args.config, args.threads !== undefined ? { threads: args.threads } : {});
+
   if (args.check) {
     const config = await load(args);
     console.log(describeConfig(config));
@@ -71,9 +79,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const engine = new Engine(config, { emit: logger.emit });
     const result = await engine.replayNow({ operator: true });
     console.log(formatReplayReport({ replayed: [...result.replayed], left: [...result.left] }));
+    const alerts = await new AlertHooks(config, { emit: logger.emit }).replayNow();
+    if (alerts.replayed + alerts.left > 0) console.log(`alerts: ${alerts.replayed} replayed, ${alerts.left} still failing`);
     if (result.corrupt > 0) console.log(`${result.corrupt} corrupt line(s) were skipped and moved to ${engine.replayLog.path}.corrupt`);
     await logger.close();
-    return result.left.length > 0 ? ExitCode.failure : ExitCode.ok;
+    return result.left.length > 0 || alerts.left > 0 ? ExitCode.failure : ExitCode.ok;
   }
 
   const config = await load(args);
@@ -90,16 +100,53 @@ async function main(argv: readonly string[]): Promise<number> {
 async function runForeground(args: Args, first: Config): Promise<number> {
   const toTerminal = !args.daemonChild;
   let logger: Logger = createLogger({ console: toTerminal, file: args.daemonChild || args.daemon || args.logFile ? first.logFile : undefined, debug: first.debug });
+  // The one stream: the logger and the status model are both sinks of it (-m runs serve no status).
+  const status: StatusService | undefined = args.plugin ? undefined : new StatusService(first, (e) => emit(e));
+  let alerts: AlertHooks | undefined;
+  const counter = status ? new SourceCounter((e) => emit(e)) : undefined;
+  const emit: Emit = (e) => {
+    logger.emit(e);
+    status?.see(e);
+    alerts?.see(e);
+    counter?.see(e);
+  };
+  const startAlerts = async (c: Config) => {
+    await alerts?.close();
+    alerts = status ? new AlertHooks(c, { emit }) : undefined;
+    if (alerts?.enabled) void alerts.replayNow().catch(() => {});
+  };
+  await startAlerts(first);
   const makeEngine = (config: Config, fullSync: boolean) =>
-    new Engine(config, { emit: logger.emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
+    new Engine(config, { emit, fullSync, ...(args.plugin ? { pluginOnly: args.plugin } : {}) });
   let config = first;
   await adoptLegacy(config, logger.emit);
   let engine = makeEngine(config, args.fullSync);
   await engine.start();
+  await status?.listen().catch((err: unknown) => {
+    emit({ type: 'info', level: 'warn', message: `status is not served: ${err instanceof Error ? err.message : String(err)}` });
+  });
+  let metrics: MetricsServer | undefined;
+  const serveMetrics = async (c: Config) => {
+    if (!status || (metrics && c.metrics && metrics.settings.host === c.metrics.host && metrics.settings.port === c.metrics.port)) return;
+    await metrics?.close();
+    metrics = undefined;
+    if (!c.metrics) return;
+    const m = new MetricsServer(c.metrics, () => status.report());
+    try {
+      await m.listen();
+      metrics = m;
+      emit({ type: 'info', level: 'info', message: `metrics on ${m.address}/metrics, health on ${m.address}/healthz` });
+    } catch (err) {
+      emit({ type: 'info', level: 'error', message: `metrics are not served: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  };
+  await serveMetrics(config);
   const writesPid = args.daemonChild || args.daemon || args.pidFile !== undefined;
   if (writesPid) await writePidFile(config.pidFile);
   if (args.daemonChild) notifyParentReady();
-  if (args.fullSync && process.stderr.isTTY && !args.daemonChild) void showFullSyncProgress(engine);
+  const onTerminal = process.stderr.isTTY && !args.daemonChild;
+  if (status && args.fullSync && onTerminal) void showFullSyncProgress(engine, () => status.report());
+  const stopProgressLog = status && !onTerminal ? logProgress(() => status.report(), emit) : undefined;
 
   let busy = Promise.resolve();
   const serially = (fn: () => Promise<void>) => (busy = busy.then(fn, fn));
@@ -108,6 +155,11 @@ async function runForeground(args: Args, first: Config): Promise<number> {
       serially(async () => {
         await engine.stop(signal);
         if (writesPid) await removePidFile(config.pidFile);
+        stopProgressLog?.();
+        counter?.close();
+        await status?.close();
+        await metrics?.close();
+        await alerts?.close();
         logger.emit({ type: 'info', level: 'info', message: 'stopped' });
         await logger.close();
         resolve(ExitCode.ok);
@@ -127,7 +179,10 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         await engine.stop('reload');
         config = next;
         engine = makeEngine(config, false);
+        status?.reload(config);
         await engine.start();
+        await serveMetrics(config);
+        await startAlerts(config);
       }),
     );
   });

@@ -21,7 +21,7 @@ import { Landing } from './engine/landed.js';
 import { recover, stopSnapshot } from './engine/recovery.js';
 import { ReplayController, type ReplayResult } from './engine/replay-controller.js';
 import { JobResults } from './engine/results.js';
-import { Schedule, tuningWith, type EngineTuning } from './engine/schedule.js';
+import { Schedule, tuningFromEnv, tuningWith, type EngineTuning } from './engine/schedule.js';
 import { wire, type Wiring } from './engine/wiring.js';
 import { ReplayLog } from './replay/log.js';
 import { markRunning, markStopped, pendingPath, savePending } from './replay/pending-store.js';
@@ -64,7 +64,7 @@ export class Engine {
   ) {
     const emit = (this.#emit = opts.emit);
     this.replayLog = new ReplayLog(config.failLog.path);
-    this.#schedule = new Schedule(tuningWith(opts.tuning));
+    this.#schedule = new Schedule(tuningWith({ ...tuningFromEnv(process.env), ...opts.tuning }));
     this.#health = new RemoteHealth(emit, () => this.#replays.kick());
     let results: JobResults | undefined;
     const w = (this.#wiring = wire(config, {

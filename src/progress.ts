@@ -1,13 +1,102 @@
-/** `-r` on a terminal: one status line, rewritten in place, until the full sync has landed. */
-import type { Engine } from './engine.js';
+/**
+ * Real progress for full syncs (-r, crontab, a root's reconcile):
+ * - SourceCounter: when a full sync of a root starts, counts its entries and file bytes locally,
+ *   alongside (rsync keeps its incremental recursion, so its own total only grows as it goes),
+ *   and says so as `source-count` events; rsync's `--info=progress2` gives what is done
+ *   (`progress` events from the lane). The status model puts the two together.
+ * - On a terminal (`-r`): one line, rewritten in place, until the full sync has landed.
+ * - Not on a terminal: a log line every 10 s while a full sync runs.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import type { Emit, EngineEvent } from './events.js';
+import type { ChannelStatus } from './status/model.js';
+import type { StatusReport } from './status/report.js';
+import { bytes, seconds } from './status/report.js';
 
-export async function showFullSyncProgress(engine: Engine): Promise<void> {
+/** `source-count` events at most this often while a count runs. */
+const COUNT_REPORT_MS = 1000;
+/** A count this recent is reused by the next full sync of the root (a second remote's, say). */
+const COUNT_REUSE_MS = 60_000;
+/** Not on a terminal: one progress line per running full sync this often. */
+export const PROGRESS_LOG_MS = 10_000;
+
+export class SourceCounter {
+  readonly #counting = new Set<string>();
+  readonly #countedAt = new Map<string, number>();
+  #closed = false;
+
+  constructor(private readonly emit: Emit) {}
+
+  see = (e: EngineEvent): void => {
+    if (e.type !== 'full-sync' || e.phase !== 'start' || this.#closed) return;
+    if (this.#counting.has(e.root) || Date.now() - (this.#countedAt.get(e.root) ?? -Infinity) < COUNT_REUSE_MS) return;
+    this.#counting.add(e.root);
+    void this.#count(e.root).finally(() => {
+      this.#counting.delete(e.root);
+      this.#countedAt.set(e.root, Date.now());
+    });
+  };
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  async #count(root: string): Promise<void> {
+    let files = 1; // the root itself, as rsync counts "."
+    let size = 0;
+    let last = Date.now();
+    const say = (complete: boolean) =>
+      this.emit({ type: 'source-count', level: 'debug', message: `${root}: ${files} entries, ${size} bytes${complete ? '' : ' so far'}`, root, files, bytes: size, complete });
+    // Names as bytes: a name that is not UTF-8 must still be found (core/names.ts).
+    const stack: Buffer[] = [Buffer.from(root)];
+    while (stack.length > 0 && !this.#closed) {
+      const dir = stack.pop()!;
+      const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' }).catch(() => []);
+      for (const d of entries) {
+        const path = Buffer.concat([dir, Buffer.from('/'), d.name as unknown as Buffer]);
+        files++;
+        if (d.isDirectory()) stack.push(path);
+        else if (d.isFile()) size += (await lstat(path).catch(() => undefined))?.size ?? 0;
+      }
+      if (Date.now() - last >= COUNT_REPORT_MS) {
+        last = Date.now();
+        say(false);
+      }
+    }
+    if (!this.#closed) say(true);
+  }
+}
+
+/** `full sync /srv → backup::www: 1,234 of 5,000 entries (24%), 120.0 MB sent of 300.0 MB, 12.0 MB/s, ETA 1m05s` */
+export function progressLine(c: ChannelStatus): string {
+  const p = c.progress;
+  const head = `full sync ${c.root} → ${c.remote}`;
+  if (!p) return `${head}: starting`;
+  const of = p.filesTotal !== null ? ` of ${p.filesTotal}${p.counting ? '+' : ''}` : '';
+  const pct = p.filesTotal ? ` (${Math.min(100, Math.floor((100 * p.files) / p.filesTotal))}%)` : '';
+  const sent = `${bytes(p.bytes)} sent${p.bytesTotal !== null ? ` of ${bytes(p.bytesTotal)}` : ''}`;
+  const eta = p.etaSeconds !== null ? `, ETA ${seconds(p.etaSeconds)}` : p.counting ? ', counting' : '';
+  return `${head}: ${p.files}${of} entries${pct}, ${sent}, ${bytes(p.bytesPerSecond)}/s${eta}`;
+}
+
+/** Not on a terminal: a log line every 10 s for each full sync that is running. */
+export function logProgress(report: () => StatusReport, emit: Emit): () => void {
+  const timer = setInterval(() => {
+    for (const c of report().channels) {
+      if (c.state === 'full-sync') emit({ type: 'info', level: 'info', message: progressLine(c) });
+    }
+  }, PROGRESS_LOG_MS).unref();
+  return () => clearInterval(timer);
+}
+
+/** `-r` on a terminal: one status line, rewritten in place, until the full sync has landed. */
+export async function showFullSyncProgress(engine: { idle(): Promise<void> }, report: () => StatusReport): Promise<void> {
   const started = Date.now();
   const line = () => {
-    const pending = engine.channels.reduce((n, c) => n + c.changes.size + c.changes.inFlightCount, 0);
-    const busy = engine.channels.reduce((n, c) => n + c.busy, 0);
-    const secs = ((Date.now() - started) / 1000).toFixed(0);
-    process.stderr.write(`\rfull sync: ${busy} rsync job(s) running, ${pending} path(s) pending, ${secs}s `);
+    const full = report().channels.filter((c) => c.state === 'full-sync');
+    const text = full.length === 0 ? 'full sync: waiting for rsync' : full.map(progressLine).join(' | ');
+    const cols = process.stderr.columns || 120;
+    process.stderr.write(`\r${text.slice(0, cols - 1).padEnd(Math.min(cols - 1, text.length + 10))}`);
   };
   const timer = setInterval(line, 500);
   try {

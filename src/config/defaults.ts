@@ -25,6 +25,8 @@ export const DEFAULTS = {
   command: { concurrency: 4, timeoutSeconds: 60 },
   socketBufferLimit: 100_000,
   httpTimeoutMs: 5000,
+  statusLagSeconds: 60,
+  replayAgeSeconds: 600,
   cdn: { method: 'POST', maxBatch: 30, ratePerSecond: 5 },
 } as const;
 

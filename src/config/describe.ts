@@ -2,6 +2,7 @@
  * The effective settings, for `tssersync --check`. It shows where secrets come from, never their
  * values, and only the names of HTTP headers (an Authorization value is a secret too).
  */
+import { rsyncRulesOf } from '../sync/exclude-rules.js';
 import type { Config, PluginConfig, RemoteConfig, SecretSource } from './types.js';
 
 export function describeConfig(config: Config): string {
@@ -24,10 +25,12 @@ export function describeConfig(config: Config): string {
     `reconcile: ${config.reconcileIntervalMinutes > 0 ? `every ${config.reconcileIntervalMinutes} min` : 'off'}`,
     `debug: ${on(config.debug)}; xfs: ${on(config.xfs)}`,
     `state dir: ${config.stateDir}; pid file: ${config.pidFile}; log file: ${config.logFile}`,
+    `status: ${config.stateDir}/status.sock (${config.status?.group ? `owner and group ${config.status.group}` : 'owner only'}); degraded past ${config.status?.lagSeconds ?? 60} s of lag; ` +
+      `metrics: ${config.metrics ? `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${config.metrics.port}/metrics` : 'off'}`,
     '',
     `plugins: ${config.plugins.length ? `${config.plugins.length} started, hooks fire when ${config.hookWhen === 'all' ? 'every remote' : 'any remote'} confirmed a batch` : 'none started'}`,
   );
-  for (const p of config.plugins) out.push(`  ${describePlugin(p)}`);
+  for (const p of config.plugins) out.push(`  ${describePlugin(p)}${'events' in p && p.events ? ` [${p.events === 'both' ? 'batches and alerts' : 'alerts only'}]` : ''}`);
   const idle = (config.definedPlugins ?? []).filter((p) => !config.plugins.includes(p));
   if (idle.length) out.push(`  defined but not started (usable with -m): ${[...new Set(idle.map((p) => p.kind))].join(', ')}`);
   return out.join('\n');
@@ -41,7 +44,11 @@ export const FULL_ROUTES = 'full syncs only: -r, <crontab>, the periodic reconci
 function describeExcludes(config: Config): string[] {
   const out = ['excludes (a matching entry is never sent, and its copy on a remote is never deleted):'];
   if (config.excludes.length === 0 && config.crontab.excludes.length === 0 && userFilters(config.rsync.commonParams).length === 0) return ['excludes: none'];
-  for (const p of config.excludes) out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES}`);
+  for (const p of config.excludes) {
+    const rules = rsyncRulesOf(p);
+    const how = rules ? `rsync rule${rules.length > 1 ? 's' : ''} ${rules.map((r) => JSON.stringify(r)).join(' ')}` : 'no rsync glob: trees are walked for its matches';
+    out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES} (${how})`);
+  }
   for (const g of config.crontab.excludes) out.push(`  <crontabfilter> ${g}  -> ${FULL_ROUTES}`);
   for (const w of userFilters(config.rsync.commonParams)) out.push(`  commonParams ${w}  -> every rsync run (every route)`);
   return out;

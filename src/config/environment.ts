@@ -84,7 +84,7 @@ async function secretProblem(s: SecretSource): Promise<string | undefined> {
 }
 
 /** rsync refuses a password file others can read; we ask the same of every secret file. */
-async function secretFileProblem(path: string, rsyncRules: boolean): Promise<string | undefined> {
+export async function secretFileProblem(path: string, rsyncRules: boolean): Promise<string | undefined> {
   const st = await stat(path).catch((err: NodeJS.ErrnoException) => err);
   if (st instanceof Error) return st.code === 'ENOENT' ? 'does not exist: create it with the password on one line, mode 0600' : `cannot be read (${st.code ?? st.message})`;
   if (!st.isFile()) return 'is not a regular file';

@@ -50,6 +50,7 @@ const FORBIDDEN_LONG: ReadonlyArray<readonly [test: (name: string) => boolean, w
   [(n) => n === '--files-from' || n === '--from0' || n === '--no-from0', 'tssersync feeds the file list itself (--files-from=- --from0)'],
   [(n) => n === '--del' || n.startsWith('--delete'), 'deletes are driven by <inotify><delete start> and the full sync; set them there'],
   [(n) => n === '--remove-source-files' || n === '--remove-sent-files', 'it would delete the watched files after sending'],
+  [(n) => n === '--ignore-errors', 'rsync would delete on the remote what it could not read here (an unreadable directory\'s copy)'],
   [(n) => n === '--dry-run' || n === '--list-only', 'nothing would be replicated'],
   [(n) => n === '--daemon' || n === '--server' || n === '--sender' || n === '--config', 'it is not a client transfer option'],
   [(n) => n === '--rsh', 'ssh mode is configured with <ssh start="true"/> or <remote ssh="true" sshOptions="…">'],

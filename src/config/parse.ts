@@ -85,16 +85,26 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
     stateDir: ext.stateDir,
     ...(ext.legacyStateDir !== undefined ? { legacyStateDir: ext.legacyStateDir } : {}),
     ...(ext.watcherBackend ? { watcherBackend: ext.watcherBackend } : {}),
+    ...(ext.status ? { status: ext.status } : {}),
+    ...(ext.metrics ? { metrics: ext.metrics } : {}),
   };
 }
 
-/** `<filter start>`: its excludes count only when it is on, as in Sersync. */
+/**
+ * `<filter start>`: its excludes count only when it is on, as in Sersync. Compiled with the `s`
+ * flag, so `.` matches every character, a newline in a name included: `(.*)\.gz` excludes every
+ * `.gz` whatever the name holds, and the stock shapes are exactly rsync globs (exclude-rules.ts).
+ */
 function readFilter(r: Reader, el: XmlElement | undefined): Pattern[] {
   if (!el) return [];
   r.shape(el, ['start'], ['exclude']);
   const excludes = r.all(el, 'exclude');
   for (const x of excludes) r.shape(x, ['expression']);
-  return r.flag(el, 'start') ? excludes.map((x) => r.fullMatch(x, 'expression')) : [];
+  if (!r.flag(el, 'start')) return [];
+  return excludes.map((x) => {
+    const p = r.fullMatch(x, 'expression');
+    return { source: p.source, regex: new RegExp(p.regex.source, `${p.regex.flags}s`) };
+  });
 }
 
 function readSwitches(r: Reader, el: XmlElement | undefined): EventSwitches {

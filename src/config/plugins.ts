@@ -6,7 +6,7 @@
 import { DEFAULTS } from './defaults.js';
 import { readRefreshCdn } from './cdn.js';
 import type { Reader } from './read.js';
-import type { CommandPluginConfig, HttpPluginConfig, PluginConfig, PluginName, SocketPluginConfig } from './types.js';
+import type { CommandPluginConfig, HookEvents, HttpPluginConfig, PluginConfig, PluginName, SocketPluginConfig } from './types.js';
 import type { XmlElement } from './xml.js';
 
 export const PLUGIN_NAMES: readonly PluginName[] = ['command', 'socket', 'refreshCDN', 'http'];
@@ -50,12 +50,17 @@ function readCommand(r: Reader, el: XmlElement): CommandPluginConfig {
   r.shape(el, ['name'], ['param', 'filter']);
   const param = r.one(el, 'param');
   if (!param) return r.fail(el, 'expected <param prefix="…" suffix="" ignoreError="true"/> inside <plugin name="command">');
-  r.shape(param, ['prefix', 'suffix', 'ignoreError', 'concurrency', 'timeout']);
+  r.shape(param, ['prefix', 'suffix', 'ignoreError', 'concurrency', 'timeout', 'events']);
   const prefix = r.words(param, 'prefix');
   if (prefix.length === 0) r.fail(param, 'prefix: expected the program to run (and its first arguments)');
   // A relative program with a slash is relative to the config file, like every other path in it;
   // a bare name is looked up in PATH.
   const [program, ...rest] = prefix as [string, ...string[]];
+  const events = hookEvents(r, param);
+  // Sersync's stock prefix is /bin/sh: an alert's words would reach it as a script name and args.
+  if (events !== 'batches' && SHELLS.test(program)) {
+    r.fail(param, `events="${events}": prefix runs a shell (${program}); alerts run the prefix with EVENT SUBJECT MESSAGE as arguments, never through a shell: point prefix at the program to run`);
+  }
   const filter = r.one(el, 'filter');
   if (filter) {
     r.shape(filter, ['start'], ['include']);
@@ -63,6 +68,7 @@ function readCommand(r: Reader, el: XmlElement): CommandPluginConfig {
   }
   return {
     kind: 'command',
+    ...(events !== 'batches' ? { events } : {}),
     prefix: [program.includes('/') ? r.resolvePath(program) : program, ...rest],
     suffix: r.words(param, 'suffix'),
     ignoreError: r.flag(param, 'ignoreError'),
@@ -101,12 +107,23 @@ function readHttp(r: Reader, el: XmlElement): HttpPluginConfig {
   if (lp) r.shape(lp, ['watch']);
   const hook = r.one(el, 'webhook');
   if (!hook) return r.fail(el, 'expected <webhook url="http://…"/> inside <plugin name="http">');
-  r.shape(hook, ['url', 'timeout']);
+  r.shape(hook, ['url', 'timeout', 'events']);
+  const events = hookEvents(r, hook);
   return {
     kind: 'http',
+    ...(events !== 'batches' ? { events } : {}),
     watch: lp ? r.path(lp, 'watch') : undefined,
     url: r.url(hook, 'url'),
     headers: r.headers(r.all(el, 'header')),
     timeoutMs: r.int(hook, 'timeout', { min: 1, what: 'milliseconds' }, DEFAULTS.httpTimeoutMs),
   };
+}
+
+const SHELLS = /(^|\/)(sh|bash|dash|zsh|ksh|mksh|ash|busybox|fish|csh|tcsh)$/;
+
+function hookEvents(r: Reader, el: XmlElement): HookEvents {
+  const v = el.attrs['events'];
+  if (v === undefined) return 'batches';
+  if (v !== 'batches' && v !== 'alerts' && v !== 'both') r.fail(el, `events: expected "batches" (landed paths, the default), "alerts" (health changes) or "both", got ${JSON.stringify(v)}`);
+  return v;
 }

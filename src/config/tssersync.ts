@@ -4,7 +4,7 @@
  */
 import { DEFAULTS, configStateDir, defaultStateDir } from './defaults.js';
 import type { Reader } from './read.js';
-import type { HookWhen, WatcherBackend } from './types.js';
+import type { HookWhen, MetricsSettings, StatusSettings, WatcherBackend } from './types.js';
 import type { XmlElement } from './xml.js';
 import { DEFAULT_PRIORITY, NO_PRIORITY, parseIoClass, type Priority } from '../sync/priority.js';
 
@@ -27,9 +27,11 @@ export interface Extensions {
   readonly priority: Priority;
   /** `<watcher backend="inotify|parcel"/>`; undefined = the platform's default. */
   readonly watcherBackend: WatcherBackend | undefined;
+  readonly status: StatusSettings | undefined;
+  readonly metrics: MetricsSettings | undefined;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority', 'watcher'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority', 'watcher', 'status', 'metrics'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -53,6 +55,8 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const binary = child('rsyncBinary', ['path']);
   const priority = child('priority', ['start', 'nice', 'ionice']);
   const watcher = child('watcher', ['backend']);
+  const status = child('status', ['group', 'lag', 'replayAge']);
+  const metrics = child('metrics', ['listen', 'public']);
 
   const settleMs = settle ? r.int(settle, 'ms', { min: 0, max: 60_000, what: 'milliseconds' }, DEFAULTS.settleMs) : undefined;
   const maxDelayMs = settle?.attrs['max'] !== undefined ? r.int(settle, 'max', { min: 0, max: 600_000, what: 'milliseconds' }) : undefined;
@@ -83,6 +87,14 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
     priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
     watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
+    status: status
+      ? {
+          group: statusGroup(r, status),
+          lagSeconds: r.int(status, 'lag', { min: 1, what: 'seconds' }, DEFAULTS.statusLagSeconds),
+          replayAgeSeconds: r.int(status, 'replayAge', { min: 1, what: 'seconds' }, DEFAULTS.replayAgeSeconds),
+        }
+      : undefined,
+    metrics: metrics ? metricsListen(r, metrics) : undefined,
   };
 }
 
@@ -100,6 +112,35 @@ function readPriority(r: Reader, el: XmlElement): Priority {
   const io = parseIoClass(ioText);
   if (io === undefined) r.fail(el, `ionice: expected "best-effort:N" (N from 0, highest, to 7, lowest), "idle" or "off", got ${JSON.stringify(ioText)}`);
   return { nice, ionice: io === 'off' ? undefined : io };
+}
+
+function statusGroup(r: Reader, el: XmlElement): string | undefined {
+  const g = r.optional(el, 'group');
+  if (g === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*\$?$|^\d+$/.test(g)) r.fail(el, `group: expected a group name or number, got ${JSON.stringify(g)}`);
+  return g;
+}
+
+/**
+ * `listen="HOST:PORT"` (`[::1]:PORT` for IPv6). Metrics say which paths fail and how much is
+ * sent: anything but loopback needs `public="true"`, so it is never exposed by a typo.
+ */
+function metricsListen(r: Reader, el: XmlElement): MetricsSettings {
+  const v = r.required(el, 'listen', 'HOST:PORT, e.g. 127.0.0.1:9743');
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) return r.fail(el, `listen: expected HOST:PORT (e.g. 127.0.0.1:9743, [::1]:9743), got ${JSON.stringify(v)}`);
+  const host = (m[1] ?? m[2])!;
+  const publicFlag = el.attrs['public'];
+  if (publicFlag !== undefined && publicFlag !== 'true' && publicFlag !== 'false') r.fail(el, `public: expected "true" or "false", got ${JSON.stringify(publicFlag)}`);
+  if (!isLoopback(host) && publicFlag !== 'true') {
+    r.fail(el, `listen: ${host} is not a loopback address; metrics would be reachable from the network: add public="true" if that is intended (and firewall it), or listen on 127.0.0.1`);
+  }
+  return { host, port };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1';
 }
 
 function rsyncBinary(r: Reader, el: XmlElement): string {

@@ -72,8 +72,16 @@ export interface RsyncSettings {
 
 export type HookWhen = 'all' | 'any';
 
+/**
+ * What a plugin receives: landed `batches` (Sersync's behaviour), health `alerts`
+ * (src/hooks/alerts.ts), or `both`. @default "batches"
+ */
+export type HookEvents = 'batches' | 'alerts' | 'both';
+
 export interface CommandPluginConfig {
   readonly kind: 'command';
+  /** `<param events>`: alerts run `prefix EVENT SUBJECT MESSAGE` (never a shell). @default "batches" */
+  readonly events?: HookEvents;
   readonly prefix: readonly string[];
   readonly suffix: readonly string[];
   readonly ignoreError: boolean;
@@ -96,6 +104,8 @@ export interface SocketPluginConfig {
 
 export interface HttpPluginConfig {
   readonly kind: 'http';
+  /** `<webhook events>`: alerts are POSTed as JSON to the same URL. @default "batches" */
+  readonly events?: HookEvents;
   readonly watch: string | undefined;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -189,6 +199,24 @@ export interface Config {
   readonly legacyStateDir?: string;
   /** `<tssersync><watcher backend="…"/>`: absent = inotify on Linux, parcel elsewhere. */
   readonly watcherBackend?: WatcherBackend;
+  /** `<tssersync><status …/>`: who may read the status socket, and when a remote counts as behind. */
+  readonly status?: StatusSettings;
+  /** `<tssersync><metrics listen="…"/>`: Prometheus metrics, off when absent. */
+  readonly metrics?: MetricsSettings;
+}
+
+export interface StatusSettings {
+  /** Group (name or number) allowed to read the status socket; absent = owner only (0600). */
+  readonly group: string | undefined;
+  /** A remote this far behind is degraded (status exit 1, `lag-high` alert). @default 60 */
+  readonly lagSeconds: number;
+  /** Replay records older than this raise the `replay-old` alert. @default 600 */
+  readonly replayAgeSeconds: number;
+}
+
+export interface MetricsSettings {
+  readonly host: string;
+  readonly port: number;
 }
 
 /** The watcher's backend: tssersync's own over Linux inotify, or @parcel/watcher (portable). */

@@ -26,6 +26,12 @@ export interface ChangeSetCaps {
 export const DEFAULT_CAPS: ChangeSetCaps = { maxPerDir: 2000, maxTotal: 200_000 };
 
 /**
+ * A gap in activity at least this long ends a stretch of activity (`activeSince`). The default
+ * ceiling (maxDelayMs): a gap that long would give the next change its leading edge anyway.
+ */
+export const ACTIVITY_GAP_MS = 1000;
+
+/**
  * How a new change folds into a pending one on the same path: `old × new → result`.
  * `tree` covers `path` (a recursive sync with delete also sends the entry itself).
  */
@@ -39,6 +45,16 @@ interface Mutable {
   action: Action;
   firstSeen: number;
   lastSeen: number;
+  /** A tree's: paths below it that events reported changed (see RsyncJob.also). */
+  also?: Set<string>;
+  /** A tree's: more `also` than the caps allow were dropped: force the whole tree. */
+  forceAll?: boolean;
+}
+
+/** The reported paths a pending or in-flight tree carries. */
+export interface Reported {
+  readonly also: readonly string[];
+  readonly forceAll: boolean;
 }
 
 export class ChangeSet {
@@ -46,6 +62,10 @@ export class ChangeSet {
   /** Pending entries counted per parent directory, for the per-directory cap. */
   readonly #perDir = new Map<string, number>();
   readonly #inFlight = new Map<string, Action>();
+  /** What in-flight trees carry, for unconfirmed() (saved on stop). */
+  readonly #inFlightAlso = new Map<string, readonly string[]>();
+  /** `also` paths held in all pending trees: bounded by maxTotal like the entries themselves. */
+  #alsoTotal = 0;
   /** Pending `tree` paths, so an add can find a covering ancestor without scanning. */
   readonly #trees = new Set<string>();
   readonly #caps: ChangeSetCaps;
@@ -55,6 +75,8 @@ export class ChangeSet {
   #quietBefore = 0;
   /** Something of the current run has been taken: its leading edge is gone. */
   #runTaken = false;
+  /** Start of the current stretch of activity without a gap of ACTIVITY_GAP_MS. */
+  #activeSince = -Infinity;
 
   constructor(caps: ChangeSetCaps = DEFAULT_CAPS) {
     this.#caps = caps;
@@ -71,6 +93,11 @@ export class ChangeSet {
     return this.#lastActivity;
   }
 
+  /** Since when changes have been arriving without a gap of ACTIVITY_GAP_MS (a burst, a storm). */
+  get activeSince(): number {
+    return this.#activeSince;
+  }
+
   /** Start of the current run of activity and how long the set had been idle before it. */
   get run(): { readonly start: number; readonly quietBefore: number; readonly taken: boolean } {
     return { start: this.#runStart, quietBefore: this.#quietBefore, taken: this.#runTaken };
@@ -82,12 +109,14 @@ export class ChangeSet {
       this.#runStart = now;
       this.#runTaken = false;
     }
+    if (now - this.#lastActivity >= ACTIVITY_GAP_MS) this.#activeSince = now;
     this.#lastActivity = now;
     for (const anc of ancestors(path)) {
       const t = this.#trees.has(anc) ? this.#pending.get(anc) : undefined;
       if (t) {
         // A pending tree already covers this path; activity inside it delays its settle.
         t.lastSeen = now;
+        if (action === 'path') this.#report(t, [path], false);
         return;
       }
     }
@@ -102,6 +131,18 @@ export class ChangeSet {
     this.#insert(entry);
     if (action === 'tree') this.#becameTree(entry);
     this.#enforceCaps(path, now);
+  }
+
+  /** `firstSeen` of a pending path; undefined when it is not pending. */
+  firstSeen(path: string): number | undefined {
+    return this.#pending.get(path)?.firstSeen;
+  }
+
+  /** The oldest `firstSeen` pending: one pass, no copy, no sort (the status model's lag, once a second). */
+  oldestFirstSeen(): number | undefined {
+    let oldest: number | undefined;
+    for (const e of this.#pending.values()) if (oldest === undefined || e.firstSeen < oldest) oldest = e.firstSeen;
+    return oldest;
   }
 
   /** Pending entries, oldest first. */
@@ -120,12 +161,19 @@ export class ChangeSet {
     return false;
   }
 
+  /** The changed paths a pending tree carries (for its job). */
+  reported(path: string): Reported {
+    const e = this.#pending.get(path);
+    return { also: e?.also ? [...e.also] : [], forceAll: e?.forceAll === true };
+  }
+
   /** Move entries from pending to in flight (the planner chose them). */
   take(paths: readonly string[]): void {
     this.#runTaken = true;
     for (const p of paths) {
       const e = this.#pending.get(p);
       if (!e) continue;
+      if (e.also?.size) this.#inFlightAlso.set(p, [...e.also]);
       this.#remove(e);
       this.#inFlight.set(p, e.action);
     }
@@ -133,14 +181,42 @@ export class ChangeSet {
 
   /** The job for these paths ended (landed, or durably in the replay log). */
   finish(paths: readonly string[]): void {
-    for (const p of paths) this.#inFlight.delete(p);
+    for (const p of paths) {
+      this.#inFlight.delete(p);
+      this.#inFlightAlso.delete(p);
+    }
   }
 
-  /** Everything not yet confirmed: pending and in flight (for saving on stop). */
+  /** Everything not yet confirmed: pending and in flight (for saving on stop). Reported paths inside trees come back as paths. */
   unconfirmed(): { path: string; action: Action }[] {
-    const out = [...this.#pending.values()].map((e) => ({ path: e.path, action: e.action }));
+    const out: { path: string; action: Action }[] = [];
+    for (const e of this.#pending.values()) {
+      out.push({ path: e.path, action: e.action });
+      for (const a of e.also ?? []) out.push({ path: a, action: 'path' });
+    }
     for (const [path, action] of this.#inFlight) out.push({ path, action });
+    for (const also of this.#inFlightAlso.values()) for (const a of also) out.push({ path: a, action: 'path' });
     return out;
+  }
+
+  /** Remember under tree `t` that `paths` were reported changed; past the cap, force the whole tree instead. */
+  #report(t: Mutable, paths: Iterable<string>, forceAll: boolean): void {
+    if (forceAll) t.forceAll = true;
+    if (t.forceAll) return this.#dropAlso(t);
+    t.also ??= new Set();
+    for (const p of paths) {
+      if (p === t.path || t.also.has(p)) continue;
+      t.also.add(p);
+      if (++this.#alsoTotal > this.#caps.maxTotal) {
+        t.forceAll = true;
+        return this.#dropAlso(t);
+      }
+    }
+  }
+
+  #dropAlso(t: Mutable): void {
+    this.#alsoTotal -= t.also?.size ?? 0;
+    t.also = undefined;
   }
 
   #insert(e: Mutable): void {
@@ -151,6 +227,7 @@ export class ChangeSet {
   }
 
   #remove(e: Mutable): void {
+    this.#alsoTotal -= e.also?.size ?? 0;
     this.#pending.delete(e.path);
     this.#trees.delete(e.path);
     const dir = parentOf(e.path);
@@ -159,13 +236,19 @@ export class ChangeSet {
     else this.#perDir.set(dir, n);
   }
 
-  /** A tree swallows its pending descendants, keeping the earliest firstSeen. */
+  /**
+   * A tree swallows its pending descendants, keeping the earliest firstSeen and what they report
+   * (a swallowed path still needs its same-second guard: the tree goes without --ignore-times).
+   */
   #becameTree(t: Mutable): void {
     this.#trees.add(t.path);
     for (const e of [...this.#pending.values()]) {
       if (isAncestor(t.path, e.path)) {
         t.firstSeen = Math.min(t.firstSeen, e.firstSeen);
+        const carried = [...(e.action === 'path' ? [e.path] : []), ...(e.also ?? [])];
+        const forceAll = e.forceAll === true;
         this.#remove(e);
+        this.#report(t, carried, forceAll);
       }
     }
   }

@@ -1,13 +1,25 @@
 /**
  * The planner: pending changes in, rsync jobs out. Pure; `now` is an argument.
  *
- * Batching policy (syncthing's aggregator, simplified): a channel's changes wait until it has
- * been quiet for `settleMs` (the window resets on activity), or until an entry has waited
- * `maxDelayMs` (the hard ceiling a sustained burst cannot push back). The leading edge is the
- * exception: the first changes after the channel was idle for `maxDelayMs` go at once, so a
- * single file written while idle does not wait for a window (a burst's first event goes alone,
- * the rest is batched). A burst goes out as a few large batches, split over the free workers so
- * they share the receiver's work.
+ * Batching policy (syncthing's aggregator, adapted to what costs CPU here):
+ * - A channel's changes wait until it has been quiet for `settleMs` (the window resets on
+ *   activity), or until its oldest entry has waited `maxDelayMs` (the ceiling a sustained burst
+ *   cannot push back). When either happens the channel is flushed: every ready entry goes, not only
+ *   the one that reached the ceiling, so a sustained burst becomes one large batch per ceiling
+ *   instead of a trickle of small ones (each rsync costs a process start and a daemon handshake).
+ * - The settle window grows with sustained activity, an eighth of how long it has gone on, up to
+ *   half the ceiling (`settleFor`): in a storm of small writes a 30 ms gap comes every few writes,
+ *   and each one used to send a small batch (a process start and a daemon handshake each, which
+ *   is what made replication cost several times the CPU of one bare rsync). The first change
+ *   after a quiet spell still sees the configured window, and the leading edge is unchanged.
+ * - A tree (a new or moved directory) still receiving events waits until it has been quiet for
+ *   `treeQuietMs`, up to its own ceiling: sent while it is being filled, its files would be sent
+ *   twice (by the tree, then again for the events that arrive after it started).
+ * - The leading edge: the first changes after the channel was idle for `maxDelayMs` go at once, so
+ *   a single file written while idle does not wait for a window (a burst's first event goes alone,
+ *   the rest is batched).
+ * A burst goes out as a few large batches, split over the free workers so they share the
+ * receiver's work.
  */
 import type { ChangeSet } from './change-set.js';
 import type { Action, PendingEntry, PlanLimits, RsyncJob } from './types.js';
@@ -21,6 +33,13 @@ export interface Plan {
 /** Below this many paths a batch is not split across workers: one rsync start is cheaper. */
 export const MIN_SPLIT = 200;
 
+/**
+ * A tree is "still being filled" while events inside it came less than this long ago. The watcher
+ * reports within ~50 ms of a write (500 ms under load, its batching window), so 300 ms of quiet
+ * means the writer moved on; the ceiling still bounds the wait.
+ */
+export const TREE_QUIET_MS = 300;
+
 export function plan(
   changes: ChangeSet,
   channel: { root: string; remoteId: string },
@@ -31,14 +50,31 @@ export function plan(
   const pending = changes.entries();
   if (pending.length === 0) return { jobs: [], wakeAt: undefined };
   const quietSince = changes.lastActivity;
-  const channelSettled = now - quietSince >= limits.settleMs || leadingEdge(changes, now, limits);
+  const lead = leadingEdge(changes, now, limits);
+  const settleMs = settleFor(changes, now, limits);
+  const treeQuietMs = Math.min(Math.max(limits.settleMs, limits.treeQuietMs ?? TREE_QUIET_MS), limits.maxDelayMs);
 
-  const ready: PendingEntry[] = [];
-  let wakeAt = Infinity;
+  const candidates: PendingEntry[] = [];
+  let oldest = Infinity;
   for (const e of pending) {
     if (changes.overlapsInFlight(e.path, e.action)) continue; // woken by the job that ends
-    if (channelSettled || now - e.firstSeen >= limits.maxDelayMs) ready.push(e);
-    else wakeAt = Math.min(wakeAt, quietSince + limits.settleMs, e.firstSeen + limits.maxDelayMs);
+    candidates.push(e);
+    oldest = Math.min(oldest, e.firstSeen);
+  }
+  // Flushed: quiet, the leading edge, or the oldest entry at its ceiling.
+  const ceiling = now - oldest >= limits.maxDelayMs;
+  const flush = lead || ceiling || now - quietSince >= settleMs;
+  // When a tree may be "still being filled": at a ceiling, judged per tree (those quiet go with the
+  // batch); after quiet, by the whole channel, so the trees of a burst go together once it is over
+  // instead of one by one as each falls quiet.
+  const fillingUntil = (e: PendingEntry): number => (e.action !== 'tree' || lead ? -Infinity : (ceiling ? e.lastSeen : quietSince) + treeQuietMs);
+  const ready: PendingEntry[] = [];
+  let wakeAt = Infinity;
+  for (const e of candidates) {
+    const due = now - e.firstSeen >= limits.maxDelayMs;
+    const filling = now < fillingUntil(e);
+    if (due || (flush && !filling)) ready.push(e);
+    else wakeAt = Math.min(wakeAt, e.firstSeen + limits.maxDelayMs, flush ? fillingUntil(e) : quietSince + settleMs);
   }
   if (freeSlots <= 0 || ready.length === 0) return { jobs: [], wakeAt: finite(wakeAt) };
 
@@ -55,7 +91,8 @@ export function plan(
     const count = Math.max(1, Math.min(slots, action === 'tree' ? list.length : Math.ceil(list.length / MIN_SPLIT)));
     const size = Math.min(limits.maxBatch, Math.ceil(list.length / count));
     for (let i = 0; i < list.length && jobs.length < freeSlots; i += size) {
-      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths: list.slice(i, i + size).map((e) => e.path) });
+      const paths = list.slice(i, i + size).map((e) => e.path);
+      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}) });
     }
   }
   const planned = new Set(jobs.flatMap((j) => j.paths));
@@ -63,10 +100,30 @@ export function plan(
   return { jobs, wakeAt: finite(wakeAt) };
 }
 
+/** The settle window now: the configured one, widened by sustained activity (see above). */
+export function settleFor(changes: ChangeSet, now: number, limits: PlanLimits): number {
+  const active = now - changes.activeSince;
+  if (!Number.isFinite(active)) return limits.settleMs;
+  // An eighth: a few edits in a row keep the configured window (30 ms until 240 ms of activity).
+  return Math.max(limits.settleMs, Math.min(active / 8, limits.maxDelayMs / 2));
+}
+
 /** The first changes after an idle spell: sent without a settle window. */
 export function leadingEdge(changes: ChangeSet, now: number, limits: PlanLimits): boolean {
   const { start, quietBefore, taken } = changes.run;
   return !taken && quietBefore >= limits.maxDelayMs && now - start < limits.settleMs;
+}
+
+/** What the trees of a job carry: the paths events reported inside them. */
+function reportedOf(changes: ChangeSet, trees: readonly string[]): { also?: string[]; forceAll?: boolean } {
+  const also: string[] = [];
+  let forceAll = false;
+  for (const t of trees) {
+    const r = changes.reported(t);
+    also.push(...r.also);
+    forceAll ||= r.forceAll;
+  }
+  return { ...(also.length > 0 ? { also } : {}), ...(forceAll ? { forceAll } : {}) };
 }
 
 function finite(n: number): number | undefined {

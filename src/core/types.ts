@@ -46,6 +46,13 @@ export interface RsyncJob {
   readonly action: Action;
   /** Paths relative to root; for `tree`, "" means the whole root. */
   readonly paths: readonly string[];
+  /**
+   * `tree` jobs: paths inside the trees that events reported changed. A tree goes without
+   * --ignore-times, so the lane re-sends those of them a same-second rewrite could hide.
+   */
+  readonly also?: readonly string[];
+  /** `tree` jobs: more such paths than the change set keeps: send the trees with --ignore-times. */
+  readonly forceAll?: boolean;
 }
 
 export interface PlanLimits {
@@ -55,4 +62,6 @@ export interface PlanLimits {
   readonly maxDelayMs: number;
   /** Most paths in one rsync job. */
   readonly maxBatch: number;
+  /** A tree receiving events waits for this much quiet inside it (up to maxDelayMs). @default TREE_QUIET_MS (300) */
+  readonly treeQuietMs?: number;
 }

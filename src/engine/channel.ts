@@ -12,12 +12,22 @@ import { checkJobs, type RootState } from '../core/safety.js';
 import type { Action, PlanLimits, RsyncJob } from '../core/types.js';
 import type { JobResult, SyncRequest, RsyncOutcome } from '../sync/types.js';
 import { unreachable } from '../errors.js';
+import type { Emit } from '../events.js';
+
+/** `queue` events at most this often per channel (the status model needs counts, not every add). */
+const QUEUE_REPORT_MS = 1000;
 
 /** What a channel needs of a lane (src/sync/lane.ts, or the plugin-only stand-in). */
 export interface LanePort {
   run(req: SyncRequest): Promise<JobResult>;
   readonly pending: number;
   readonly concurrency: number;
+  /**
+   * Calls `listener` whenever a job of the lane ends (any channel's, a replay's), so a channel that
+   * found the lane full plans again instead of waiting for its next event; returns the unsubscribe.
+   * A lane that is never full (the plugin-only stand-in) need not have it.
+   */
+  onSlotFree?(listener: () => void): () => void;
 }
 
 export interface ChannelDeps {
@@ -33,6 +43,8 @@ export interface ChannelDeps {
   /** A job ended: `landed` reached the remote, `failed` did not (the engine makes them durable). */
   readonly onResult: (ch: Channel, job: RsyncJob, landed: readonly string[], failed: readonly string[], outcome: RsyncOutcome) => Promise<void>;
   readonly onHalt: (ch: Channel, check: string, message: string) => void;
+  /** Where `queue` and `full-sync` events go (the status model). */
+  readonly emit?: Emit;
 }
 
 export type ChannelState = 'running' | 'halted' | 'stopped';
@@ -45,9 +57,24 @@ export class Channel {
   #planning = false;
   #again = false;
   readonly #running = new Set<Promise<void>>();
+  readonly #unsubscribe: (() => void) | undefined;
+  /** The last plan found the lane full with work pending: the next freed slot wakes this channel. */
+  #waitingForSlot = false;
+  /** The oldest change each running job carries (epoch ms): lag counts what is in flight too. */
+  readonly #runningOldest = new Map<Promise<void>, number>();
+  readonly #emit: Emit | undefined;
+  #reportTimer: NodeJS.Timeout | undefined;
+  #reportedAt = -Infinity;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
+    this.#emit = deps.emit;
+    // The wake-up rule: a freed worker slot wakes every channel with work waiting for it.
+    this.#unsubscribe = deps.lane.onSlotFree?.(() => {
+      if (!this.#waitingForSlot || this.#state !== 'running') return;
+      this.#waitingForSlot = false;
+      this.#wakeAt(this.deps.now());
+    });
   }
 
   get root(): string {
@@ -69,12 +96,14 @@ export class Channel {
     const now = this.deps.now();
     this.changes.add(path, action, now);
     this.#wakeAt(leadingEdge(this.changes, now, this.deps.limits) ? now : now + this.deps.limits.settleMs);
+    this.#report();
   }
 
   /** The root is back: try again. */
   resume(): void {
     if (this.#state === 'halted') this.#state = 'running';
     this.#wakeAt(this.deps.now());
+    this.#report();
   }
 
   /** Resolves when nothing is pending or running (tests, --retry-log, drain). */
@@ -88,8 +117,43 @@ export class Channel {
 
   stop(): void {
     this.#state = 'stopped';
+    this.#unsubscribe?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#reportTimer) clearTimeout(this.#reportTimer);
+    this.#reportTimer = undefined;
+  }
+
+  /** A throttled `queue` event: one now if the last was long enough ago, else one when it is due. */
+  #report(): void {
+    if (!this.#emit || this.#reportTimer) return;
+    const wait = this.#reportedAt + QUEUE_REPORT_MS - this.deps.now();
+    if (wait <= 0) return this.#sendReport();
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = undefined;
+      this.#sendReport();
+    }, wait);
+    this.#reportTimer.unref();
+  }
+
+  #sendReport(): void {
+    if (!this.#emit) return;
+    this.#reportedAt = this.deps.now();
+    const pending = this.changes.size;
+    const inFlight = this.changes.inFlightCount;
+    let oldest: number | null = this.changes.oldestFirstSeen() ?? null;
+    for (const t of this.#runningOldest.values()) oldest = oldest === null ? t : Math.min(oldest, t);
+    this.#emit({
+      type: 'queue',
+      level: 'debug',
+      message: `${this.root} → ${this.remoteId}: ${pending} path(s) pending, ${inFlight} in flight`,
+      root: this.root,
+      remote: this.remoteId,
+      pending,
+      inFlight,
+      oldestMs: oldest,
+      state: this.#state,
+    });
   }
 
   #wakeAt(at: number): void {
@@ -130,6 +194,7 @@ export class Channel {
         unreachable(this.#state);
     }
     const free = this.deps.lane.concurrency - this.deps.lane.pending;
+    this.#waitingForSlot = free <= 0 && this.changes.size > 0;
     const now = this.deps.now();
     const p = plan(this.changes, { root: this.root, remoteId: this.remoteId }, now, this.deps.limits, free);
     if (p.jobs.length > 0) {
@@ -137,23 +202,34 @@ export class Channel {
       if (halt) {
         this.#state = 'halted';
         this.deps.onHalt(this, halt.check, halt.message);
+        this.#report();
         return;
       }
-      for (const job of p.jobs) this.#dispatch(job);
+      for (const job of p.jobs) this.#dispatch(job, this.#oldestOf(job, now));
     }
     if (p.wakeAt !== undefined) this.#wakeAt(p.wakeAt);
   }
 
-  #dispatch(job: RsyncJob): void {
+  /** The oldest change a job carries (before it is taken from the pending set). */
+  #oldestOf(job: RsyncJob, now: number): number {
+    let oldest = now;
+    for (const p of job.paths) oldest = Math.min(oldest, this.changes.firstSeen(p) ?? now);
+    return oldest;
+  }
+
+  #dispatch(job: RsyncJob, oldest: number): void {
     this.changes.take(job.paths);
     const full = job.action === 'tree' && job.paths.includes('');
+    const emit = this.#emit;
+    if (full) emit?.({ type: 'full-sync', level: 'info', message: `full sync of ${this.root} to ${this.remoteId} started`, root: this.root, remote: this.remoteId, phase: 'start' });
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {
-        result = await this.deps.lane.run(req);
+        result = await this.deps.lane.run(reported);
       } catch (err) {
         // Lanes return outcomes; an exception here is a bug, but the paths must still not be lost.
         const outcome = crashOutcome(err);
@@ -162,6 +238,10 @@ export class Channel {
       const failed = result.ok ? [] : result.failedPaths;
       const failedSet = new Set(failed);
       const landed = job.paths.filter((p) => !failedSet.has(p));
+      if (full) {
+        const phase = result.ok ? 'done' : 'failed';
+        emit?.({ type: 'full-sync', level: result.ok ? 'info' : 'warn', message: `full sync of ${this.root} to ${this.remoteId} ${phase}`, root: this.root, remote: this.remoteId, phase });
+      }
       try {
         await this.deps.onResult(this, job, landed, failed, result.outcome);
         this.changes.finish(job.paths);
@@ -172,9 +252,13 @@ export class Channel {
       }
     })();
     this.#running.add(run);
+    this.#runningOldest.set(run, oldest);
+    this.#report();
     void run.finally(() => {
       this.#running.delete(run);
+      this.#runningOldest.delete(run);
       this.#wakeAt(this.deps.now());
+      this.#report();
     });
   }
 }

@@ -128,8 +128,12 @@ export class Intake {
 export async function warnOnLimits(roots: readonly string[], emit: Emit): Promise<void> {
   try {
     let dirs = 0;
-    for (const r of roots) dirs += await countDirectories(r, 10_000_000);
+    const directories: Record<string, number> = {};
+    for (const r of roots) dirs += directories[r] = await countDirectories(r, 10_000_000);
     const res = await checkInotifyLimits(dirs);
+    // The counts for status and metrics (watches needed against the limit).
+    const known = res.watches > 0;
+    emit({ type: 'inotify', level: 'debug', message: `${dirs} directories to watch`, directories, maxUserWatches: known ? res.watches : null, maxUserInstances: known ? res.instances : null });
     if (!res.ok && res.message) emit({ type: 'limits', level: 'warn', message: res.message });
   } catch {
     // best effort

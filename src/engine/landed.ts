@@ -4,7 +4,9 @@
  * is handed over, so a hook knows whether it now names a file, a directory or a delete.
  */
 import { lstat } from 'node:fs/promises';
+import { isGone } from '../core/gone.js';
 import { join } from 'node:path';
+import { pathBytes } from '../core/names.js';
 import { HookRunner, type HookRunnerOptions } from '../hooks/runner.js';
 import type { LandedBatch, LandedItem } from '../hooks/types.js';
 import { remotesOf, type Wiring } from './wiring.js';
@@ -46,8 +48,10 @@ export async function landedBatch(root: string, remotes: readonly string[], path
   const items: LandedItem[] = await Promise.all(
     paths.map(async (path) => {
       const absolute = path === '' ? root : join(root, path);
-      const st = await lstat(absolute).catch(() => undefined);
-      return { path, absolute, state: !st ? ('missing' as const) : st.isDirectory() ? ('dir' as const) : ('file' as const) };
+      // The exact bytes: a non-UTF-8 name as a string would lstat another (absent) file. Only a gone
+      // entry is reported to the hooks as deleted; one we cannot stat (EACCES…) as changed.
+      const st = await lstat(pathBytes(root, path)).catch((err: unknown) => (isGone(err) ? undefined : ('unreadable' as const)));
+      return { path, absolute, state: !st ? ('missing' as const) : st === 'unreadable' || !st.isDirectory() ? ('file' as const) : ('dir' as const) };
     }),
   );
   return { root, remotes, items, time: Date.now() };

@@ -34,7 +34,7 @@ export async function recover(deps: RecoveryDeps, o: { fullSync: boolean; unclea
   if (saved) restorePending(d, saved);
   if (o.fullSync || o.uncleanPrevious) {
     if (o.uncleanPrevious && !o.fullSync) {
-      d.emit({ type: 'info', level: 'warn', message: 'the previous run did not stop cleanly: catching up with a full sync of every root' });
+      d.emit({ type: 'recovery', level: 'warn', message: 'the previous run did not stop cleanly: catching up with a full sync of every root', kind: 'unclean', full: true });
     }
     for (const root of d.roots) d.enqueue(root, '', 'tree');
   } else if (saved && d.wiring.syncs) {
@@ -65,7 +65,7 @@ function restorePending(d: Inner, saved: PendingSnapshot): void {
     const targets = ch ? [ch] : d.channels.filter((c) => c.root === lane.root);
     for (const e of lane.entries) for (const t of targets) (t.add(e.path, e.action), n++);
   }
-  if (n > 0) d.emit({ type: 'info', level: 'info', message: `resuming ${n} pending change(s) saved at ${saved.savedAt}` });
+  if (n > 0) d.emit({ type: 'recovery', level: 'info', message: `resuming ${n} pending change(s) saved at ${saved.savedAt}`, kind: 'pending', changes: n });
 }
 
 /**
@@ -76,7 +76,7 @@ function syncNewChannels(d: Inner, saved: PendingSnapshot): void {
   const known = new Set(saved.lanes.map((l) => JSON.stringify([l.root, l.remote])));
   for (const ch of d.channels) {
     if (known.has(JSON.stringify([ch.root, ch.remoteId]))) continue;
-    d.emit({ type: 'info', level: 'info', message: `${ch.root} → ${ch.remoteId} is new in the config: full sync` });
+    d.emit({ type: 'recovery', level: 'info', message: `${ch.root} → ${ch.remoteId} is new in the config: full sync`, kind: 'new-channel', root: ch.root, full: true });
     ch.add('', 'tree');
   }
 }
@@ -89,11 +89,20 @@ async function catchUp(d: Inner, sinceMs: number): Promise<void> {
       const { entries, scanned } = await changedSince(root, sinceMs, d.config.excludes);
       if (!d.running()) return;
       for (const e of entries) d.enqueue(root, e.path, e.action);
-      const what = entries.some((e) => e.path === '') ? 'a full sync (the root itself changed)' : `${entries.length} change(s)`;
-      d.emit({ type: 'info', level: 'info', message: `catching up on ${root} since the last stop: ${what} (${scanned} entries looked at in ${Date.now() - t0} ms)` });
+      const full = entries.some((e) => e.path === '');
+      const what = full ? 'a full sync (the root itself changed)' : `${entries.length} change(s)`;
+      d.emit({
+        type: 'recovery',
+        level: 'info',
+        message: `catching up on ${root} since the last stop: ${what} (${scanned} entries looked at in ${Date.now() - t0} ms)`,
+        kind: 'catch-up',
+        root,
+        changes: entries.length,
+        full,
+      });
     } catch (err) {
       if (!d.running()) return;
-      d.emit({ type: 'info', level: 'warn', message: `catching up on ${root} since the last stop failed (${errorText(err)}): a full sync instead` });
+      d.emit({ type: 'recovery', level: 'warn', message: `catching up on ${root} since the last stop failed (${errorText(err)}): a full sync instead`, kind: 'catch-up-failed', root, full: true });
       d.enqueue(root, '', 'tree');
     }
   }

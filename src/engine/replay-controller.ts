@@ -66,9 +66,14 @@ export class ReplayController {
     for (const c of corrupt) {
       emit({ type: 'replay', level: 'warn', message: `replay log ${log.path}:${c.line}: skipped a corrupt line (${c.error})`, records: 0 });
     }
+    const mine = all.filter((r) => this.d.wiring.owns(r));
+    const waiting = operator ? 0 : mine.filter((r) => heldForOperator(r.exitCode)).length;
     const due = (r: ReplayRecord): boolean => this.d.wiring.owns(r) && (operator || !heldForOperator(r.exitCode));
     const held = all.filter((r) => !due(r));
     const records = all.filter(due);
+    if (waiting > 0) {
+      emit({ type: 'replay', level: 'debug', message: `${waiting} record(s) held for the operator are left out (tssersync --retry-log sends them)`, records: 0, held: waiting });
+    }
     if (records.length === 0) return { replayed: [], left: held, corrupt: corrupt.length };
     const result = await replayRecords(records, (g) => this.#replayGroup(g), () => new Date());
     await log.rewrite([...held, ...result.left], mark);

@@ -37,6 +37,19 @@ export function tuningWith(t: Partial<EngineTuning> | undefined): EngineTuning {
   return { ...DEFAULT_TUNING, ...t, burst: { ...DEFAULT_BURST, ...t?.burst } };
 }
 
+/**
+ * Test seam for runs of the CLI as a subprocess (test/e2e): `TSSERSYNC_TUNING` holds a JSON
+ * Partial<EngineTuning>, honoured only together with `TSSERSYNC_TEST=1` (scripts/run-tests.mjs
+ * sets it), so an operator's environment never changes the daemon's timers by accident.
+ */
+export function tuningFromEnv(env: NodeJS.ProcessEnv): Partial<EngineTuning> {
+  const raw = env['TSSERSYNC_TUNING'];
+  if (env['TSSERSYNC_TEST'] !== '1' || raw === undefined || raw === '') return {};
+  const t: unknown = JSON.parse(raw);
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new Error(`TSSERSYNC_TUNING: expected a JSON object, got ${raw}`);
+  return t as Partial<EngineTuning>;
+}
+
 export class Schedule {
   readonly #intervals: NodeJS.Timeout[] = [];
   readonly #keyed = new Map<string, NodeJS.Timeout>();

@@ -55,6 +55,7 @@ function channelDeps(config: Config, o: WiringOptions): Omit<ChannelDeps, 'root'
     now: () => Date.now(),
     onResult: o.onResult,
     onHalt: o.onHalt,
+    emit: o.emit,
   };
 }
 
@@ -69,7 +70,8 @@ function daemonWiring(config: Config, o: WiringOptions): Wiring {
       if (!lane) {
         lane = new Lane({
           remote,
-          rsync: config.rsync,
+          // One exclude model: every rsync run applies the real-time <filter> (src/sync/excludes.ts).
+          rsync: { ...config.rsync, excludes: config.excludes },
           concurrency: config.threads,
           retries: config.retries,
           emit: o.emit,
@@ -83,7 +85,10 @@ function daemonWiring(config: Config, o: WiringOptions): Wiring {
     }
     confirmations.set(root.path, new Confirmations(root.remotes.map((r) => r.id), config.hookWhen));
   }
-  return { mode: 'daemon', channels, lanes, confirmations, plugins: config.plugins, run: undefined, syncs: true, owns: () => true };
+  // A replay log shared with another config (the same <failLog path>) holds its records too: they
+  // are left exactly as they are (replaying them here would rewrite their cause with "not in the config").
+  const roots = new Set(config.roots.map((r) => r.path));
+  return { mode: 'daemon', channels, lanes, confirmations, plugins: config.plugins, run: undefined, syncs: true, owns: (r) => roots.has(r.root) };
 }
 
 function pluginWiring(config: Config, o: WiringOptions, name: PluginName): Wiring {

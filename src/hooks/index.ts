@@ -37,7 +37,12 @@ export function createHook(plugin: PluginConfig, deps: HookDeps): Hook {
 
 export function createHooks(plugins: readonly PluginConfig[], deps: Omit<HookDeps, 'name'>): Hook[] {
   const names = hookNames(plugins);
-  return plugins.map((p, i) => createHook(p, { ...deps, name: names[i] }));
+  // A plugin with events="alerts" gets no batches: src/hooks/alerts.ts delivers its alerts.
+  return plugins.flatMap((p, i) => (wantsBatches(p) ? [createHook(p, { ...deps, name: names[i] })] : []));
+}
+
+export function wantsBatches(p: PluginConfig): boolean {
+  return !('events' in p) || p.events === undefined || p.events !== 'alerts';
 }
 
 /**

@@ -1,4 +1,5 @@
 /** The human report of `tssersync --retry-log`: counts, then per remote what still fails and why. */
+import { displayName, hasEscapes } from '../core/names.js';
 import { parseTarget } from './target.js';
 import type { ReplayRecord } from './types.js';
 
@@ -9,10 +10,13 @@ export interface ReportOptions {
 
 /**
  * A path as an operator can read it and a terminal cannot be fooled by it: names with control
- * characters (a newline!), quotes, backslashes or edge spaces are shown JSON-quoted.
+ * characters (a newline!), quotes, backslashes or edge spaces are shown JSON-quoted; a name with
+ * bytes that are not UTF-8 as `caf\xe9.txt`.
  */
 export function displayPath(p: string): string {
   if (p === '') return '(the whole root)';
+  // A byte that is not UTF-8 as \xNN (a terminal would show U+FFFD), the rest as displayName does.
+  if (hasEscapes(p)) return displayName(p);
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f-\u009f"\\]|^\s|\s$/.test(p) ? JSON.stringify(p) : p;
 }

@@ -2,12 +2,12 @@
  * rsync argv, built as arrays (never a shell string). Pure: no I/O, no clock. Every form starts
  * with `rsync.launcher` when set (`nice -n 10 ionice -c2 -n7`, see priority.ts), then the binary.
  *
- * Path jobs:  rsync [<excluded>] <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
+ * Path jobs:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
  *             [--ignore-times] [--timeout=N] [--max-delete=N] [--sockopts=TCP_NODELAY] [--port=N]
  *             [--password-file=F] [-e "ssh …"] ./ DEST
- * Full sync:  rsync [<excluded>] <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
+ * Full sync:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
  * Fallback delete (receivers without --delete-missing-args, rsync #910), one per parent directory:
- *             rsync <commonParams> -r --delete --force --from0 --filter='merge -' <connection> ./PARENT/ DEST/PARENT/
+ *             rsync --info=stats1 <commonParams> -r --delete --force --from0 --filter='merge -' <connection> ./PARENT/ DEST/PARENT/
  *             with `+ /NAME`, `+ /NAME/***` … `- *` on stdin, NUL-separated.
  * <excluded>: --from0 --filter='merge RULES' --no-from0, RULES holding `- /PATH` per entry the
  *             real-time <filter> excludes (src/sync/excludes.ts). First in argv, so no include
@@ -83,10 +83,31 @@ function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
   return out;
 }
 
+/**
+ * `--info=stats1`: rsync's closing "sent N bytes received M bytes" line, read for bytes sent
+ * (runner.ts). It goes before commonParams so a user's own `--info=stats0` or `-q` still wins;
+ * a user's `-v` prints the same line and changes nothing.
+ */
+export const STATS_OPTION = '--info=stats1';
+
+/**
+ * Tree jobs and full syncs trust rsync's quick check (size + mtime), which by default compares
+ * whole seconds: a same-size rewrite within the second of the version the remote has (a path event
+ * folded into a pending tree, a reconcile) was skipped for good — 5 of 5 in the engine test.
+ * `--modify-window=-1` compares nanoseconds (receivers from 3.1.3, 2018). It goes before
+ * commonParams, so a user's own `--modify-window=1` (FAT) still wins. Path jobs use --ignore-times.
+ * HACK: this narrows the window to one timestamp tick; file systems without fine-grained
+ * timestamps (Linux < 6.13) can still give two writes in one tick the same mtime.
+ */
+export const NANOSECOND_QUICK_CHECK = '--modify-window=-1';
+
 export function buildRsyncArgv(input: ArgvInput): string[] {
   const { remote, rsync } = input;
   const argv = [...(rsync.launcher ?? []), rsync.binary];
   if (input.rulesFile !== undefined) argv.push('--from0', `--filter=merge ${input.rulesFile}`, '--no-from0');
+  // A full sync also reports its progress; before commonParams too, so a user's own --info wins.
+  argv.push(input.full ? `${STATS_OPTION},progress2` : STATS_OPTION);
+  if (!input.ignoreTimes) argv.push(NANOSECOND_QUICK_CHECK);
   argv.push(...rsync.commonParams);
   if (input.full) {
     argv.push('-r', '--delete', '--force');
@@ -158,11 +179,12 @@ export function deleteFallbackRules(parent: string, names: readonly string[], mo
 }
 
 /**
- * `- /PATH` for each root-relative path (anchored at the transfer root, which is the watch root
- * for path, tree and full jobs). An exclude rule also protects the receiver's copy from --delete.
+ * `globs` as they are, then `- /PATH` for each root-relative path (anchored at the transfer root,
+ * which is the watch root for path, tree and full jobs). An exclude rule also protects the
+ * receiver's copy from --delete.
  */
-export function excludeRules(paths: readonly string[]): Buffer {
-  return nulRules(paths.map((p) => `- /${escapeFilterName(p, false)}`));
+export function excludeRules(paths: readonly string[], globs: readonly string[] = []): Buffer {
+  return nulRules([...globs, ...paths.map((p) => `- /${escapeFilterName(p, false)}`)]);
 }
 
 export interface FallbackDeleteInput {
@@ -184,6 +206,7 @@ export function buildDeleteFallbackArgv(input: FallbackDeleteInput): string[] {
   return [
     ...(rsync.launcher ?? []),
     rsync.binary,
+    STATS_OPTION,
     ...rsync.commonParams,
     '-r',
     '--delete',

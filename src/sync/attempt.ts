@@ -8,6 +8,7 @@ import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
 import { runRsync } from './runner.js';
+import type { RsyncProgress } from './stats.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 /** How this remote takes deletes: the fast form, the filter fallback, or not yet known. */
@@ -23,6 +24,8 @@ export interface AttemptContext {
   readonly rejectFastForm: () => void;
   /** Called with the main argv before it runs (for job-start events). */
   readonly onArgv: (argv: readonly string[]) => void;
+  /** A full sync's progress lines. */
+  readonly onProgress?: (p: RsyncProgress) => void;
 }
 
 export interface AttemptResult {
@@ -55,21 +58,22 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   const live = rsync.excludes ?? [];
   if (req.full) {
     const excluded = await excludedBelow(req.root, [''], live);
-    const res = await withExcludeRules(excluded, async (rulesFile) => {
-      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: false, ...(rulesFile ? { rulesFile } : {}) });
+    const res = await withExcludeRules(live, excluded, async (rulesFile) => {
+      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: req.ignoreTimes ?? false, ...(rulesFile ? { rulesFile } : {}) });
       ctx.onArgv(redactArgv(argv));
-      const outcome = await runRsync(argv, { cwd: req.root, ...common });
+      const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
       return { outcome, failed: failedOf(outcome, paths) };
     });
     return retractLate(req, [''], excluded, paths, res, ctx);
   }
   // Excluded paths are done without rsync: never sent, and never deleted on a remote.
   const { kept } = await splitExcluded(req.root, paths, live);
-  const ignoreTimes = req.action === 'path';
+  const ignoreTimes = req.ignoreTimes ?? req.action === 'path';
   const { present, missing } = await splitMissing(req.root, kept);
   const trees = req.action === 'tree' ? present : [];
   const excluded = await excludedBelow(req.root, trees, live);
-  const res = await withExcludeRules(excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
+  // A path job does not recurse and its paths are filtered already: no rules to give rsync.
+  const res = trees.length === 0 ? await send(req, present, missing, ignoreTimes, undefined, ctx) : await withExcludeRules(live, excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
   return retractLate(req, trees, excluded, trees, res, ctx);
 }
 

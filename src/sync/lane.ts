@@ -8,23 +8,32 @@
  *
  * Outside `running`, run() resolves at once with every path failed: the caller keeps them.
  */
+import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { unreachable } from '../errors.js';
 import type { Emit } from '../events.js';
-import { attempt, type DeleteForm } from './attempt.js';
+import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
+import { adaptiveConcurrency, WINDOW } from './concurrency.js';
+import { planSend } from './send-plan.js';
+import { SentHistory } from './sent-history.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
 import { racedPaths } from './vanished.js';
 import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
+import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 
 export interface LaneOptions {
   readonly remote: RemoteConfig;
   readonly rsync: RsyncSettings;
-  /** rsync processes at once for this remote (`-n` / thread count). */
+  /** rsync processes at once for this remote, at most (`-n` / thread count); see concurrency.ts. */
   readonly concurrency: number;
+  /** Follow the machine and the job durations below `concurrency` (concurrency.ts). @default true */
+  readonly adaptive?: boolean;
+  /** Cores to plan for. @default os.availableParallelism() */
+  readonly cores?: number;
   /** Attempts after the first before the paths are handed back as failed. */
   readonly retries: number;
   readonly emit: Emit;
@@ -61,13 +70,24 @@ export class Lane {
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
   #state: LaneState = 'running';
+  readonly #slotFree = new Set<() => void>();
+  /** What this remote was sent lately: which paths need --ignore-times, which are already there. */
+  readonly #history = new SentHistory(Date.now());
+  /** Durations of the last jobs, for adaptiveConcurrency(). */
+  readonly #durations: number[] = [];
+  readonly #cores: number;
   /** Cached probe answer; a pending probe is shared by concurrent jobs. */
   #form: Promise<DeleteForm> | undefined;
 
   constructor(o: LaneOptions) {
     this.#o = o;
     this.#rsync = withLauncher(o.rsync, o.emit);
-    this.#queue = new PQueue({ concurrency: Math.max(1, o.concurrency) });
+    this.#cores = o.cores ?? availableParallelism();
+    this.#queue = new PQueue({ concurrency: this.#target() });
+    // p-queue emits `next` after a task ended and the queue's counts went down.
+    this.#queue.on('next', () => {
+      for (const l of this.#slotFree) l();
+    });
     if (o.forceDeleteFallback) this.#form = Promise.resolve('fallback');
   }
 
@@ -78,8 +98,21 @@ export class Lane {
   get pending(): number {
     return this.#queue.size + this.#queue.pending;
   }
+  /** rsyncs at once now (planners size their batches by the free ones). */
   get concurrency(): number {
     return this.#queue.concurrency;
+  }
+
+  #target(): number {
+    const limit = Math.max(1, this.#o.concurrency);
+    return this.#o.adaptive === false ? limit : adaptiveConcurrency(limit, this.#cores, this.#durations);
+  }
+
+  #observe(durationMs: number): void {
+    this.#durations.push(durationMs);
+    if (this.#durations.length > WINDOW) this.#durations.shift();
+    const t = this.#target();
+    if (t !== this.#queue.concurrency) this.#queue.concurrency = t;
   }
 
   run(req: SyncRequest): Promise<JobResult> {
@@ -104,6 +137,12 @@ export class Lane {
     });
   }
 
+  /** See LanePort.onSlotFree: called after every job of this lane (live, replay, full sync) ends. */
+  onSlotFree(listener: () => void): () => void {
+    this.#slotFree.add(listener);
+    return () => this.#slotFree.delete(listener);
+  }
+
   onIdle(): Promise<void> {
     return this.#queue.onIdle();
   }
@@ -126,19 +165,30 @@ export class Lane {
   async #execute(req: SyncRequest): Promise<JobResult> {
     const { remote, emit, retries } = this.#o;
     const delay = this.#o.retryDelayMs ?? { min: 1000, max: 30000 };
-    let remaining: readonly string[] = req.paths;
+    const prep = await planSend(req, this.#history, Date.now());
+    if (prep.send.length === 0) return { ok: true, outcome: nothingToSend() };
+    let remaining: readonly string[] = prep.send;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
+    const progress = req.full
+      ? throttled<RsyncProgress>(PROGRESS_EVERY_MS, (p) =>
+          emit({ type: 'progress', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${p.checked} entries checked, ${p.bytes} bytes sent`, root: req.root, remote: remote.id, files: p.checked, bytes: p.bytes }),
+        )
+      : undefined;
     try {
       await pRetry(
         async (n) => {
           const started = { argv: undefined as readonly string[] | undefined };
-          const once = (paths: readonly string[]) => attempt(req, paths, {
+          // A retry may follow a partial transfer: force it.
+          const sendReq: SyncRequest = { ...req, ignoreTimes: prep.force || n > 1 };
+          const token = this.#history.begin(req.root, req.action, remaining);
+          const ctx: AttemptContext = {
             remote,
             rsync: this.#rsync,
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
+            ...(progress ? { onProgress: progress.see } : {}),
             onArgv: (argv) => {
               if (started.argv) return;
               started.argv = argv;
@@ -152,7 +202,9 @@ export class Lane {
                 ...(this.#o.debug ? { argv } : {}),
               });
             },
-          }).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
+          };
+          const run = (r: SyncRequest, paths: readonly string[]) => attempt(r, paths, ctx).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
+          const once = (paths: readonly string[]) => run(sendReq, paths);
           let res = await once(remaining);
           // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
           for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
@@ -161,7 +213,20 @@ export class Lane {
             emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
             res = await once(raced);
           }
+          if (res.failed.length === 0 && prep.alsoForced.length > 0) {
+            // What events reported inside the tree and the quick check could miss: forced. If it
+            // fails, the whole tree is retried (its paths are what the caller knows).
+            const also = await run({ root: req.root, action: 'path', paths: prep.alsoForced, ignoreTimes: true }, prep.alsoForced);
+            if (also.failed.length > 0) res = { outcome: also.outcome, failed: remaining };
+          }
+          const failedSet = new Set(res.failed);
+          this.#history.finish(token, req.root, req.action, remaining.filter((p) => !failedSet.has(p)), prep.at, Date.now(), true);
+          progress?.flush();
           last = res.outcome;
+          const sent = res.outcome.bytesSent;
+          if (sent !== undefined && sent > 0) {
+            emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
+          }
           if (res.failed.length === 0) return;
           remaining = res.failed;
           const willRetry = !signal.aborted && res.outcome.class !== 'fatal' && n <= retries;
@@ -185,6 +250,7 @@ export class Lane {
       return { ok: false, outcome: last, failedPaths: remaining };
     }
     const outcome = last ?? internalOutcome(new Error('no attempt ran'));
+    this.#observe(outcome.durationMs);
     emit({
       type: 'job-done',
       level: 'info',
@@ -237,6 +303,32 @@ function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
     emit({ type: 'info', level: 'info', message: missing });
   }
   return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
+}
+
+/** A full sync's progress events at most this often (the model and the 10 s log line need no more). */
+const PROGRESS_EVERY_MS = 500;
+
+/** `see` passes a value on at most every `ms`; `flush` passes on the last one held back. */
+function throttled<T>(ms: number, fn: (v: T) => void): { see: (v: T) => void; flush: () => void } {
+  let last = -Infinity;
+  let held: T | undefined;
+  return {
+    see(v) {
+      const now = Date.now();
+      if (now - last < ms) return void (held = v);
+      last = now;
+      held = undefined;
+      fn(v);
+    },
+    flush() {
+      if (held !== undefined) fn(held);
+      held = undefined;
+    },
+  };
+}
+
+function nothingToSend(): RsyncOutcome {
+  return { exitCode: 0, signal: null, class: 'done', meaning: 'already on the remote', stderrTail: '', durationMs: 0, failedPaths: [], spawnError: undefined };
 }
 
 function stoppedResult(req: SyncRequest, state: LaneState): JobResult {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { nameFromBytes, nameToBytes } from '../core/names.js';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
+import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
 import type { RsyncOutcome } from './types.js';
 
 export interface RunOptions {
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Absolute receiver directory (ssh mode), to place receiver-side error paths. */
   readonly remotePath?: string;
+  /** `--info=progress2` lines as they come (full syncs). */
+  readonly onProgress?: (p: RsyncProgress) => void;
 }
 
 /** Kept for the outcome (operator messages): the end is where rsync says what went wrong. */
@@ -39,6 +42,8 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     const chunks: Buffer[] = [];
     let stderrLength = 0;
     let stderr = '';
+    // Only the end matters (the stats line); a user's -v lists every file before it.
+    let stdout = '';
     let overflow = false;
     let spawnError: string | undefined;
     let settled = false;
@@ -62,6 +67,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
         durationMs: Math.round(performance.now() - started),
         failedPaths,
         spawnError,
+        bytesSent: bytesSentFromStdout(stdout),
       });
     };
     if (bin === undefined) {
@@ -78,7 +84,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     const child = spawn(bin, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       shell: false,
     });
     let killTimer: NodeJS.Timeout | undefined;
@@ -88,6 +94,15 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       killTimer.unref();
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // stdout carries only rsync's own progress and stats lines here (names never matter on it).
+    child.stdout?.setEncoding('latin1');
+    child.stdout?.on('data', (chunk: string) => {
+      stdout = (stdout + chunk).slice(-TAIL_BYTES);
+      if (opts.onProgress) {
+        const p = progressFromStdout(chunk);
+        if (p) opts.onProgress(p);
+      }
+    });
     // Bytes, not text: rsync prints a name's bytes (escaping only what is not printable), and a
     // failed path must match the requested one exactly.
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -119,19 +134,27 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
 }
 
 /**
- * `a\0b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name, and
+ * `./a\0./b\0`: the form `--files-from=- --from0` reads; any byte but NUL is allowed in a name, and
  * each name goes as the bytes it stands for (a non-UTF-8 byte too), never re-encoded.
+ * Every entry starts with `./`: rsync skips a files-from line that begins with `#` or `;` as a
+ * comment, even with --from0, and exits 0 — a file named `#notes` or `;x` was silently never sent
+ * (found by the model test). `./#notes` is the same path to rsync (-R keeps `#notes`), for sends
+ * and --delete-missing-args alike.
  */
 export function nulList(paths: readonly string[]): Buffer {
   const parts: Buffer[] = [];
-  for (const p of paths) parts.push(p === '' ? DOT : nameToBytes(p), NUL);
+  for (const p of paths) parts.push(p === '' ? DOT : Buffer.concat([DOT_SLASH, nameToBytes(p)]), NUL);
   return Buffer.concat(parts);
 }
 const NUL = Buffer.from([0]);
 const DOT = Buffer.from('.');
+const DOT_SLASH = Buffer.from('./');
 
-/** Longer lines are not names (a name is at most 4096 bytes): kept as one char per byte. */
-const LONGEST_LINE = 64 * 1024;
+/**
+ * Longer lines are not names (a path is at most 4096 bytes): kept as one char per byte. Also keeps
+ * nameFromBytes' ASCII fast path (one String.fromCharCode.apply) far below V8's argument limit.
+ */
+const LONGEST_LINE = 16 * 1024;
 
 /**
  * rsync's stderr bytes → the canonical string form (src/core/names.ts), line by line: UTF-8 text

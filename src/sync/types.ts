@@ -17,6 +17,8 @@ export interface RsyncOutcome {
   readonly failedPaths: readonly string[];
   /** Spawn failed (rsync not installed, etc.). */
   readonly spawnError: string | undefined;
+  /** Bytes rsync said it sent (its stats line); undefined when it printed none. */
+  readonly bytesSent?: number | undefined;
 }
 
 /** One unit of work for a lane, built from a planner job. */
@@ -28,6 +30,19 @@ export interface SyncRequest {
   readonly full?: boolean;
   /** Extra rsync --exclude globs (crontab filter). */
   readonly excludes?: readonly string[];
+  /**
+   * `--ignore-times`: send even what the quick check calls equal. Unset: the lane decides per job
+   * (see sent-history.ts); path jobs used to always set it.
+   */
+  readonly ignoreTimes?: boolean;
+  /**
+   * Tree jobs: paths inside the trees that events reported as changed (swallowed by the tree). A
+   * tree is sent without --ignore-times, so those that could hide a same-second rewrite are sent
+   * again after it, forced.
+   */
+  readonly also?: readonly string[];
+  /** Tree jobs: too many such paths were reported to keep: force the whole tree. */
+  readonly forceAll?: boolean;
 }
 
 /** What a lane hands back for one request: landed, or which relative paths did not make it. */

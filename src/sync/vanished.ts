@@ -36,9 +36,10 @@ export function racedPaths(stderr: string, failed: readonly string[], cwd: strin
     if (!m) return undefined;
     const name = unescapeRsyncName(m[1]!);
     const base = cwd.replace(/\/+$/, '');
-    const rel = name.startsWith(`${base}/`) ? name.slice(base.length + 1) : name.startsWith('/') ? undefined : name.replace(/^(\.\/)+/, '');
+    const rel = name.startsWith(`${base}/`) ? name.slice(base.length + 1) : name.startsWith('/') ? undefined : name;
     if (rel === undefined) return undefined;
-    gone.push(rel.replace(/\/+$/, ''));
+    // Our stdin entries start with ./ (runner.ts); rsync prints them without, but either form is one path.
+    gone.push(rel.replace(/^(\.\/)+/, '').replace(/\/+$/, ''));
   }
   if (gone.length === 0) return undefined;
   const raced = failed.filter((p) => gone.some((g) => g === p || g.startsWith(`${p}/`) || p === ''));

@@ -8,6 +8,7 @@ import type { EventSwitches, Pattern } from '../config/types.js';
 import type { Change, PathState } from '../core/types.js';
 import { isExactName, pathBytes } from '../core/names.js';
 import { parentOf } from '../core/paths.js';
+import { isGone } from '../core/gone.js';
 import { isExcluded } from './filter.js';
 import { allowed, kernelAllowed, type KernelKind } from './switches.js';
 import type { KernelEvent, RawEvent } from './protocol.js';
@@ -53,9 +54,11 @@ async function detailOf(abs: string | Buffer): Promise<Detail> {
     // A symlink to a directory is a link, sent as a link: 'file'.
     if (st.isDirectory()) return { state: 'dir', linkLike: false };
     return { state: 'file', linkLike: !st.isFile() || st.nlink > 1 };
-  } catch {
-    // ENOENT, ENOTDIR (an ancestor became a file) and EACCES all mean: nothing there we can send.
-    return MISSING;
+  } catch (err) {
+    // Only ENOENT and ENOTDIR (an ancestor became a file) mean gone. An entry we cannot stat
+    // (EACCES: a parent was chmod 000; EIO…) is still there: sent as a path, rsync reports it as
+    // failed with its cause and the remote keeps it. Never a delete (core/gone.ts).
+    return isGone(err) ? MISSING : { state: 'file', linkLike: false };
   }
 }
 

@@ -99,7 +99,7 @@ export class Watcher {
       const reason = (started[failed] as PromiseRejectedResult).reason;
       throw new EnvironmentError(`cannot watch ${all[failed]?.root}: ${subscribeHint(errorText(reason))}`);
     }
-    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root });
+    for (const rw of all) this.#o.emit({ type: 'watch', level: 'info', message: `watching ${rw.root}`, root: rw.root, ...backendOf(rw) });
     this.#poll = setInterval(() => {
       for (const rw of this.#roots.values()) void this.#checkRoot(rw);
     }, this.#t.rootPollMs);
@@ -296,7 +296,7 @@ export class Watcher {
           this.#failed(rw, `restarting the watcher failed: ${errorText(err)}`);
           return;
         }
-        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watcher for ${rw.root} restarted`, root: rw.root, detail: reason, ...backendOf(rw) });
         this.#gap(rw, '', `watcher restarted: ${reason}`);
       });
     }, delay);
@@ -327,7 +327,7 @@ export class Watcher {
           rw.rootBack(Date.now(), now);
           rw.restart.attempt = 0;
         });
-        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root });
+        this.#o.emit({ type: 'watch', level: 'info', message: `watch root ${rw.root} is back: watching it again`, root: rw.root, ...backendOf(rw) });
         this.#call(() => this.#o.onRootState?.(rw.root, true));
         this.#gap(rw, '', 'root came back');
       }
@@ -362,4 +362,10 @@ export class Watcher {
       this.#o.emit({ type: 'info', level: 'error', message: `a watcher callback threw: ${errorText(err)}` });
     }
   }
+}
+
+/** The backend a live root runs, for status (after a fallback it is not the configured one). */
+function backendOf(rw: RootWatch): { backend?: string } {
+  const b = rw.child?.backend;
+  return b ? { backend: b } : {};
 }

@@ -136,3 +136,21 @@ function procTree(root: number): CpuMeter {
     close: async () => {},
   };
 }
+
+/** utime+stime (ms) of `pid` and its descendants named `comm`, own CPU only (not what they reaped). */
+export async function ownCpuMs(pid: number, comm: string): Promise<number> {
+  const all: { pid: number; ppid: number; comm: string; own: number }[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    if (!text) continue;
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    all.push({ pid: Number(name), ppid: Number(f[1]), comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), own: Number(f[11]) + Number(f[12]) });
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of all) if (!tree.has(s.pid) && tree.has(s.ppid)) (tree.add(s.pid), (grew = true));
+  }
+  return all.filter((s) => tree.has(s.pid) && s.comm === comm).reduce((a, s) => a + s.own, 0) * TICK_MS;
+}

@@ -28,7 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { tempDir, treeDiff } from '../support/tree.js';
 import { startCli, writeXml } from '../support/cli.js';
-import { meterFor, reapedChildrenMs, type CpuMeter } from './cpu.js';
+import { meterFor, ownCpuMs, reapedChildrenMs, type CpuMeter } from './cpu.js';
 import { writeBurst, writeStorm, writeStormTree, type Expected } from './writers.js';
 
 const ALL = ['burst1k', 'burst10k', 'storm', 'latency'] as const;
@@ -81,6 +81,8 @@ interface Run {
   cpuDaemon: number;
   /** tssersync only: rsync processes seen at once, at most (sampled). */
   maxProcs?: number;
+  /** tssersync only: of cpuSender, what its node processes (daemon and watcher child) used. */
+  cpuNode?: number;
 }
 
 interface Bench {
@@ -154,7 +156,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
   const meter = await meterFor(cli.child.pid!, `tss-${name}-${rep}`);
   b.cpuHow = meter.how;
   try {
-    await waitFile(join(state, 'running'));
+    await waitLive(cli);
     await sleep(500);
     const idleProcs = await meter.processes();
     let maxProcs = 0;
@@ -167,6 +169,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     })();
     const d0 = await b.daemonCpu.usageMs();
     const c0 = await meter.usageMs();
+    const n0 = await ownCpuMs(cli.child.pid!, 'node');
     const t0 = performance.now();
     const want = await shape.write(src, before);
     const tw = performance.now();
@@ -180,7 +183,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     }
     sampling = false;
     await sampler;
-    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs };
+    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0 };
     return run;
   } finally {
     cli.child.kill('SIGTERM');
@@ -251,7 +254,7 @@ function table(name: string, bare: Run[], tss: Run[]): string[] {
     row('CPU, receiving daemon', (r) => r.cpuDaemon),
     row('CPU, total', cpu),
     '',
-    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}`,
+    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}; of tssersync's CPU, its node processes: ${tss.map((r) => sec(r.cpuNode ?? 0)).join(', ')} s`,
     '',
   ];
 }
@@ -266,7 +269,7 @@ async function latency(b: Bench, log: (s: string) => void): Promise<void> {
   const cli = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
   const dst = b.daemon.modules['live']!;
   try {
-    await waitFile(join(state, 'running'));
+    await waitLive(cli);
     await sleep(1000);
     const lat: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -350,12 +353,18 @@ async function main(): Promise<void> {
   }
 }
 
-async function waitFile(p: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await stat(p).then(() => true, () => false)) return;
+/**
+ * Until the watcher is live ("watching N root(s)", emitted once every root's watch is set): the
+ * run marker is written before the watcher starts, and under load writes made in between were
+ * never seen (a fresh start has nothing to catch up from), so a run could wait forever.
+ */
+async function waitLive(cli: { output: () => string; child: { exitCode: number | null } }): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (/watching \d+ root\(s\)/.test(cli.output())) return;
+    if (cli.child.exitCode !== null) throw new Error(`tssersync exited at start:\n${cli.output()}`);
     await sleep(50);
   }
-  throw new Error(`${p} did not appear`);
+  throw new Error(`tssersync did not start watching within 30 s:\n${cli.output()}`);
 }
 
 main().catch((err) => {

@@ -5,11 +5,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, chmod, cp, mkdir, rename, rm, utimes, writeFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile, chmod, cp, lstat, mkdir, rename, rm, utimes, writeFile, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Engine } from '../../src/engine.js';
+import { ReplayLog } from '../../src/replay/log.js';
 import type { EngineEvent } from '../../src/events.js';
+import type { Config } from '../../src/config/types.js';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { makeConfig, daemonRemote } from '../support/config.js';
 import { tempDir, waitForSameTree, AWKWARD_NAMES, waitFor } from '../support/tree.js';
@@ -28,7 +32,21 @@ after(async () => {
   await work.cleanup();
 });
 
-async function withEngine(name: string, fn: (src: string, dst: string, engine: Engine) => Promise<void>, module = 'backup'): Promise<void> {
+/** Catch-up margin for these tests (the default 2 s only makes them wait). */
+const MARGIN_MS = 200;
+
+/** Resolves once every entry under `dir` last changed (ctime) more than `ms` ago. */
+async function olderThan(dir: string, ms: number): Promise<void> {
+  const newest = async (d: string): Promise<number> => {
+    let t = (await lstat(d)).ctimeMs;
+    for (const e of await readdir(d, { withFileTypes: true })) t = Math.max(t, e.isDirectory() ? await newest(join(d, e.name)) : (await lstat(join(d, e.name))).ctimeMs);
+    return t;
+  };
+  const last = await newest(dir);
+  await waitFor(() => Date.now() - last > ms + 20, ms + 5000, `${dir} to be older than ${ms} ms`);
+}
+
+async function withEngine(name: string, fn: (src: string, dst: string, engine: Engine) => Promise<void>, module = 'backup', over: Partial<Config> = {}): Promise<void> {
   const src = join(work.path, name, 'src');
   const state = join(work.path, name, 'state');
   await mkdir(src, { recursive: true });
@@ -36,7 +54,7 @@ async function withEngine(name: string, fn: (src: string, dst: string, engine: E
   // Tests share the daemon's modules: each starts from an empty destination.
   const dest = daemon.modules[module]!;
   for (const entry of await readdir(dest)) await rm(join(dest, entry), { recursive: true, force: true });
-  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, module)] }]);
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, module)] }], over);
   const engine = new Engine(config, { emit: (e) => events.push(e), retryDelayMs: fast });
   await engine.start();
   try {
@@ -74,19 +92,20 @@ test('same-size rewrite within one second reaches the backup', async () => {
 });
 
 test('directories: mkdir -p with files at once and one second later, rename, delete', async () => {
-  await withEngine('dirs', async (src, dst) => {
+  await withEngine('dirs', async (src, dst, engine) => {
     await mkdir(join(src, 'a/b/c'), { recursive: true });
     await writeFile(join(src, 'a/b/c/f1'), 'at once');
     await waitForSameTree(src, dst);
-    await new Promise((r) => setTimeout(r, 1000));
-    await writeFile(join(src, 'a/b/c/f2'), 'one second later');
+    // Later: once the new directories' work is done, a file in them is a change of its own.
+    await engine.idle();
+    await writeFile(join(src, 'a/b/c/f2'), 'written later');
     await waitForSameTree(src, dst);
     await mkdir(join(src, 'd1/sub'), { recursive: true });
     await writeFile(join(src, 'd1/sub/x'), 'x');
     await waitForSameTree(src, dst);
     await rename(join(src, 'd1'), join(src, 'd2'));
     await waitForSameTree(src, dst);
-    await new Promise((r) => setTimeout(r, 500));
+    await engine.idle();
     await writeFile(join(src, 'd2/sub/f'), 'written after the rename');
     await waitForSameTree(src, dst);
     await rm(join(src, 'a'), { recursive: true });
@@ -95,7 +114,10 @@ test('directories: mkdir -p with files at once and one second later, rename, del
   });
 });
 
-test('a tree copied in with cp -r, and attribute changes', async () => {
+// chmod reaches the remote through the attrib switch (Sersync's <attrib start="true"/>): the inotify
+// backend honours it (IN_ATTRIB is only asked of the kernel when it is on); @parcel/watcher folded
+// attribute changes into updates whatever the switch said.
+test('a tree copied in with cp -r, and attribute changes (attrib on)', async () => {
   const fixture = join(work.path, 'fixture');
   for (let d = 0; d < 10; d++) {
     await mkdir(join(fixture, `dir${d}/deeper`), { recursive: true });
@@ -107,7 +129,7 @@ test('a tree copied in with cp -r, and attribute changes', async () => {
     await chmod(join(src, 'copied/dir3/deeper/f7'), 0o600);
     await chmod(join(src, 'copied/dir4'), 0o700);
     await waitForSameTree(src, dst);
-  });
+  }, 'backup', { events: { delete: true, createFolder: true, createFile: false, closeWrite: true, moveFrom: true, moveTo: true, attrib: true, modify: false } });
 });
 
 test('names that break other tools replicate and run nothing', async () => {
@@ -211,7 +233,7 @@ test('changes made while stopped cleanly are sent at the next start without -r: 
   });
   const run = async (fn: () => Promise<void>, fullSync = false) => {
     const seen: EngineEvent[] = [];
-    const engine = new Engine(config, { emit: (e) => seen.push(e), retryDelayMs: fast, fullSync });
+    const engine = new Engine(config, { emit: (e) => seen.push(e), retryDelayMs: fast, fullSync, tuning: { catchUpMarginMs: MARGIN_MS } });
     await engine.start();
     try {
       await fn();
@@ -223,9 +245,13 @@ test('changes made while stopped cleanly are sent at the next start without -r: 
   const excludedTmp = (rel: string) => rel.endsWith('.tmp');
   await run(async () => {
     await waitForSameTree(src, dst, 15000, excludedTmp);
-    // Catch-up looks 2 s behind the stop time; the root's own ctime must be older than that here.
-    await new Promise((r) => setTimeout(r, 2500));
+    // Catch-up looks MARGIN_MS behind the stop time; what is not changed while down must be older.
+    await olderThan(src, MARGIN_MS);
   }, true);
+  // Only on the remote: a full sync of the root would delete it, a scoped catch-up does not.
+  const canary = join(dst, 'canary-on-the-remote-only');
+  await writeFile(canary, 'a full sync of the root deletes me');
+  const notCanary = (rel: string) => excludedTmp(rel) || rel === 'canary-on-the-remote-only';
 
   // Down: only nested changes. A same-size rewrite given back its old mtime (as tar x or cp -p do)
   // is found by ctime, which no tool can set back.
@@ -236,16 +262,20 @@ test('changes made while stopped cleanly are sent at the next start without -r: 
   await rename(join(src, 'moved/f.txt'), join(src, 'moved/g.txt'));
   await chmod(join(src, 'keep/a.txt'), 0o600);
   await writeFile(join(src, 'skip/x.tmp'), 'excluded, changed while stopped');
-  const second = await run(() => waitForSameTree(src, dst, 15000, excludedTmp));
-  const line = second.find((e) => e.type === 'info' && e.message.startsWith('catching up'))?.message ?? '';
-  assert.match(line, /: \d+ change\(s\)/, `scoped, not a full sync: ${line}`);
-  assert.equal(await readFile(join(dst, 'skip/x.tmp'), 'utf8'), 'x', 'an excluded path is not sent');
+  await run(async () => {
+    await waitForSameTree(src, dst, 15000, notCanary);
+    await olderThan(src, MARGIN_MS);
+  });
+  assert.ok(existsSync(canary), 'scoped, not a full sync of the root');
+  // One exclude model (issue 8): no route sends an excluded path, the -r full sync included.
+  assert.equal(existsSync(join(dst, 'skip/x.tmp')), false, 'an excluded path is not sent');
 
   // Down again: the root itself changes (a new top-level entry, a whole directory removed).
   await writeFile(join(src, 'top2.txt'), 'new at the top');
   await rm(join(src, 'gone'), { recursive: true });
   await run(() => waitForSameTree(src, dst, 15000, excludedTmp));
   assert.equal(existsSync(join(dst, 'gone')), false);
+  assert.equal(existsSync(canary), false, 'the root itself changed: a full sync');
 });
 
 test('a remote added to the config between runs gets a full sync at the next start, without -r', async () => {
@@ -256,17 +286,18 @@ test('a remote added to the config between runs gets a full sync at the next sta
   await writeFile(join(src, 'old/deep/long-ago.txt'), 'written before the remote existed');
   await writeFile(join(src, 'top.txt'), 'top');
   const one = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'backup')] }]);
-  const first = new Engine(one, { emit: () => {}, retryDelayMs: fast, fullSync: true });
+  const tuning = { catchUpMarginMs: MARGIN_MS };
+  const first = new Engine(one, { emit: () => {}, retryDelayMs: fast, fullSync: true, tuning });
   await first.start();
   try {
     await waitForSameTree(src, daemon.modules.backup!);
     // Older than the catch-up margin, so only the new-remote rule can send these files.
-    await new Promise((r) => setTimeout(r, 2500));
+    await olderThan(src, MARGIN_MS);
   } finally {
     await first.stop('test');
   }
   const two = makeConfig(state, [{ path: src, remotes: [daemonRemote(daemon, 'backup'), daemonRemote(daemon, 'second')] }]);
-  const second = new Engine(two, { emit: () => {}, retryDelayMs: fast });
+  const second = new Engine(two, { emit: () => {}, retryDelayMs: fast, tuning });
   await second.start();
   try {
     await waitForSameTree(src, daemon.modules.second!);
@@ -292,16 +323,53 @@ test('a plugin-only run (-m) on the same state dir keeps its own pending file an
     await daemonRun.stop('test');
   }
   const saved = await readFile(join(state, 'pending.json'), 'utf8');
-  const pluginRun = new Engine(config, { emit: () => {}, retryDelayMs: fast, pluginOnly: 'command' });
+  const pluginEvents: EngineEvent[] = [];
+  const pluginRun = new Engine(config, { emit: (e) => pluginEvents.push(e), retryDelayMs: fast, pluginOnly: 'command' });
   await pluginRun.start();
   try {
     assert.equal(existsSync(join(state, 'running')), false, 'the daemon\'s marker is not the plugin run\'s');
     assert.equal(existsSync(join(state, 'running.m-command')), true);
     await writeFile(join(src, 'b.txt'), 'b');
-    await new Promise((r) => setTimeout(r, 300));
+    // The -m run really ran: its plugin got the change.
+    await waitFor(() => pluginEvents.some((e) => e.type === 'hook' && e.ok && e.hook === 'command'), 10000, 'the command plugin to run');
   } finally {
     await pluginRun.stop('test');
   }
   assert.equal(await readFile(join(state, 'pending.json'), 'utf8'), saved, 'the daemon\'s pending changes and stop time survive a -m run');
   assert.equal(existsSync(join(state, 'pending.m-command.json')), true);
+});
+
+test('-n 1: a change made while a replay holds the only worker lands as soon as the worker is free (issue 8.3)', async () => {
+  const src = join(work.path, 'wakeup', 'src');
+  const state = join(work.path, 'wakeup', 'state');
+  await mkdir(src, { recursive: true });
+  await mkdir(state, { recursive: true });
+  const dst = daemon.modules.second!;
+  for (const entry of await readdir(dst)) await rm(join(dst, entry), { recursive: true, force: true });
+  // 3 MB of noise at 1000 KB/s: the replay holds the worker for about 3 s.
+  await writeFile(join(src, 'big.bin'), randomBytes(3 * 1024 * 1024));
+  const remote = daemonRemote(daemon, 'second');
+  const config = makeConfig(state, [{ path: src, remotes: [remote] }], {
+    threads: 1,
+    rsync: { commonParams: ['-artz', '--bwlimit=1000'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined },
+  });
+  await new ReplayLog(config.failLog.path).append([
+    { time: new Date().toISOString(), root: src, remote: remote.id, path: 'big.bin', action: 'path', exitCode: 10, message: 'seeded', attempts: 1 },
+  ]);
+  const seen: { at: number; e: EngineEvent }[] = [];
+  const engine = new Engine(config, { emit: (e) => seen.push({ at: performance.now(), e }), retryDelayMs: fast });
+  await engine.start(); // replays the log at once: big.bin takes the worker
+  try {
+    await waitFor(() => seen.some(({ e }) => e.type === 'job-start'), 10000, 'the replay to take the worker');
+    await writeFile(join(src, 'live.txt'), 'made while the replay runs');
+    const replayDone = await waitFor(() => seen.find(({ e }) => e.type === 'job-done'), 20000, 'the replay to end');
+    await waitFor(() => existsSync(join(dst, 'live.txt')), 5000, 'live.txt once the worker is free');
+    const landedAfter = performance.now() - replayDone.at;
+    assert.ok(landedAfter < 3000, `live.txt landed ${landedAfter.toFixed(0)} ms after the worker was free`);
+    assert.equal(await readFile(join(dst, 'live.txt'), 'utf8'), 'made while the replay runs');
+    assert.ok(existsSync(join(dst, 'big.bin')));
+    assert.deepEqual((await engine.replayLog.read()).records, []);
+  } finally {
+    await engine.stop('test');
+  }
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { SocketPluginConfig } from '../../src/config/types.js';
+import type { EngineEvent } from '../../src/events.js';
 import { PartialDeliveryError } from '../../src/hooks/failure.js';
 import { createHook } from '../../src/hooks/index.js';
 import { parseLine } from '../../src/hooks/socket-framing.js';
@@ -28,11 +29,14 @@ async function listener(): Promise<LineListener> {
   return l;
 }
 
-function hookFor(port: number, bufferLimit?: number): Hook {
-  const h = createHook(plugin(port, bufferLimit), { emit: () => {} });
+function hookFor(port: number, bufferLimit?: number, events: EngineEvent[] = []): Hook {
+  const h = createHook(plugin(port, bufferLimit), { emit: (e) => events.push(e) });
   cleanups.push(() => h.close());
   return h;
 }
+
+/** The hook said it found nobody listening and buffers (its typed event, not a timer). */
+const away = (events: readonly EngineEvent[]) => waitFor(() => events.some((e) => e.type === 'hook' && !e.ok && /buffering and reconnecting/.test(e.message)), 5000, 'the hook to find nobody listening');
 
 /** Each distinct line in the order it was first seen (delivery is at-least-once). */
 const firstSeen = (lines: readonly string[]) => [...new Set(lines.map(parseLine))];
@@ -58,7 +62,8 @@ test('socket: the listener stopped and restarted mid-stream loses nothing and ke
     deliveries.push(hook.deliver(batch(rels)));
     if (i === 100) await l.stop();
     if (i === 200) await l.start();
-    if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    // Let the socket's I/O run between deliveries, so they spread over the outage and the restart.
+    if (i % 10 === 0) await new Promise((r) => setImmediate(r));
   }
   await Promise.all(deliveries);
   await waitFor(() => new Set(l.lines).size >= sent.length, 10_000, 'every line after the restart');
@@ -67,10 +72,11 @@ test('socket: the listener stopped and restarted mid-stream loses nothing and ke
 
 test('socket: deliver() resolves only once its lines are written; waits while the listener is away', async () => {
   const port = await freePort();
-  const hook = hookFor(port);
+  const events: EngineEvent[] = [];
+  const hook = hookFor(port, undefined, events);
   let done = false;
   const p = hook.deliver(batch(['late'])).then(() => (done = true));
-  await new Promise((r) => setTimeout(r, 300));
+  await away(events);
   assert.equal(done, false, 'nothing listens yet');
   const l = new LineListener(port);
   cleanups.push(() => l.stop());
@@ -81,9 +87,10 @@ test('socket: deliver() resolves only once its lines are written; waits while th
 
 test('socket: past bufferLimit the overflow is reported as failed (for the replay log), the rest is sent', async () => {
   const port = await freePort();
-  const hook = hookFor(port, 5);
+  const events: EngineEvent[] = [];
+  const hook = hookFor(port, 5, events);
   const p = hook.deliver(batch(['1', '2', '3', '4', '5', '6', '7', '8'])).then(() => undefined, (e: unknown) => e);
-  await new Promise((r) => setTimeout(r, 100));
+  await away(events);
   const l = new LineListener(port);
   cleanups.push(() => l.stop());
   await l.start();
@@ -96,9 +103,10 @@ test('socket: past bufferLimit the overflow is reported as failed (for the repla
 });
 
 test('socket: close() with lines still waiting reports them as failed', async () => {
-  const hook = createHook(plugin(await freePort()), { emit: () => {} });
+  const events: EngineEvent[] = [];
+  const hook = createHook(plugin(await freePort()), { emit: (e) => events.push(e) });
   const p = hook.deliver(batch(['a', 'b'])).then(() => undefined, (e: unknown) => e);
-  await new Promise((r) => setTimeout(r, 50));
+  await away(events);
   await hook.close();
   const err = await p;
   assert.ok(err instanceof PartialDeliveryError);

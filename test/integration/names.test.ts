@@ -236,3 +236,88 @@ test('a lossy name (U+FFFD) is never reported landed unsent: its nearest exact d
   assert.ok(top.ok, top.outcome.stderrTail);
   await same(src, dst, 'a root-level lossy name: a full sync');
 });
+
+test('through the engine and its watcher (inotify): byte names replicate live, renamed and deleted, and the command hook gets the exact bytes', async () => {
+  const { d, src, dst } = await setup();
+  const t = await tempDir('tss-names-engine-');
+  cleanups.push(t.cleanup);
+  const copied = join(t.path, 'copied');
+  await mkdir(copied);
+  const { Engine } = await import('../../src/engine.js');
+  const { makeConfig, daemonRemote } = await import('../support/config.js');
+  const { waitFor } = await import('../support/tree.js');
+  const config = makeConfig(join(t.path, 'state'), [{ path: src, remotes: [daemonRemote(d)] }], {
+    // cp every landed file into `copied`: it finds the file only by its exact bytes.
+    plugins: [{ kind: 'command', prefix: ['cp', '--'], suffix: [`${copied}/`], ignoreError: true, include: [pattern('(.*)\\.txt')], concurrency: 2, timeoutMs: 10_000 }],
+  });
+  await mkdir(join(t.path, 'state'));
+  const engine = new Engine(config, { emit: () => {}, retryDelayMs: { min: 50, max: 200 } });
+  await engine.start();
+  try {
+    const until = (what: string) => waitFor(async () => (await treeDiffBytes(src, dst)).length === 0, 15000, what);
+    await put(src, GBK, 'gbk\n');
+    await put(src, LATIN, 'latin\n');
+    await put(src, `${GBK_DIR}/${LATIN_DIR}/${FF}`, 'deep\n');
+    await until('created');
+    await waitFor(async () => (await snapshotBytes(copied)).size === 2, 15000, 'the hook copied both .txt files');
+    assert.deepEqual([...(await snapshotBytes(copied)).keys()].sort(), [GBK, LATIN].sort());
+    await rename(pathBytes(src, LATIN), pathBytes(src, b('r', [0xe9], '.bin')));
+    await rename(pathBytes(src, GBK_DIR), pathBytes(src, b('moved', [0xff])));
+    await until('renamed');
+    await rm(pathBytes(src, GBK));
+    await rm(pathBytes(src, b('moved', [0xff])), { recursive: true });
+    await until('deleted');
+  } finally {
+    await engine.stop('test');
+  }
+});
+
+function pattern(source: string): { source: string; regex: RegExp } {
+  return { source, regex: new RegExp(`^(?:${source})$`, 's') };
+}
+
+test('a landed batch says what a byte name is now (file, dir, missing): hooks get the right kind', async () => {
+  const t = await tempDir('tss-names-landed-');
+  cleanups.push(t.cleanup);
+  await put(t.path, `${GBK_DIR}/${LATIN}`, 'x');
+  const { landedBatch } = await import('../../src/engine/landed.js');
+  const batch = await landedBatch(t.path, ['r'], [GBK_DIR, `${GBK_DIR}/${LATIN}`, FF]);
+  assert.deepEqual(batch.items.map((i) => i.state), ['dir', 'file', 'missing']);
+});
+
+test('through the engine: byte names made while the daemon is down go to the replay log, survive a restart, and land when it is back', async () => {
+  const { d, src, dst } = await setup();
+  const t = await tempDir('tss-names-engine-');
+  cleanups.push(t.cleanup);
+  const state = join(t.path, 'state');
+  await mkdir(state);
+  const { Engine } = await import('../../src/engine.js');
+  const { makeConfig, daemonRemote } = await import('../support/config.js');
+  const { waitFor } = await import('../support/tree.js');
+  const config = makeConfig(state, [{ path: src, remotes: [daemonRemote(d)] }], { retries: 1 });
+  const log = new ReplayLog(config.failLog.path);
+  await d.kill();
+  const first = new Engine(config, { emit: () => {}, retryDelayMs: { min: 20, max: 50 } });
+  await first.start();
+  try {
+    await put(src, GBK, 'while down\n');
+    await put(src, `${LATIN_DIR}/${FF}`, 'new dir while down\n');
+    await waitFor(async () => {
+      const paths = (await log.read()).records.map((r) => r.path);
+      return paths.includes(GBK) && (paths.includes(LATIN_DIR) || paths.includes(`${LATIN_DIR}/${FF}`));
+    }, 20000, 'the failed byte names in the replay log');
+  } finally {
+    await first.stop('test');
+  }
+  assert.ok(!(await readFile(log.path, 'utf8')).includes('\ufffd'));
+  await d.restart();
+  const second = new Engine(config, { emit: () => {}, retryDelayMs: { min: 20, max: 50 } });
+  await second.start();
+  try {
+    await waitFor(async () => (await treeDiffBytes(src, dst)).length === 0, 20000, 'replayed after the restart');
+    await second.idle();
+    await waitFor(async () => (await log.read()).records.length === 0, 10000, 'an empty replay log');
+  } finally {
+    await second.stop('test');
+  }
+});

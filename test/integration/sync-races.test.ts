@@ -73,3 +73,26 @@ for (const forceDeleteFallback of [true, false]) {
     });
   }
 }
+
+for (const forceDeleteFallback of [true, false]) {
+  test(`names rsync's --files-from reads as comments (# and ; first) replicate and delete (${forceDeleteFallback ? 'filter fallback' : 'fast form'})`, async () => {
+    const daemon = await startRsyncDaemon();
+    cleanups.push(() => daemon.stop());
+    const src = await tempDir('tss-hash-src-');
+    cleanups.push(src.cleanup);
+    const dst = daemon.modules['backup']!;
+    const names = ['#notes', ';semi', '#dir/#inner', ';d/f'];
+    await mkdir(join(src.path, '#dir'));
+    await mkdir(join(src.path, ';d'));
+    for (const n of names) await writeFile(join(src.path, n), n);
+    const remote: RemoteConfig = { id: `${daemon.host}::backup`, host: daemon.host, module: 'backup', mode: 'daemon', port: daemon.port, user: daemon.user, passwordFile: daemon.passwordFile, sshOptions: [] };
+    const lane = new Lane({ remote, rsync: { commonParams: ['-artz'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined }, concurrency: 1, retries: 0, emit: () => {}, debug: false, forceDeleteFallback });
+    assert.equal((await lane.run({ root: src.path, action: 'path', paths: ['#dir', ';d', ...names] })).ok, true);
+    // Before: rsync exit 0, "landed", and not one of them on the remote.
+    for (const n of names) assert.equal(existsSync(join(dst, n)), true, `${n} on the remote`);
+    for (const n of names) await rm(join(src.path, n));
+    assert.equal((await lane.run({ root: src.path, action: 'path', paths: names })).ok, true);
+    for (const n of names) assert.equal(existsSync(join(dst, n)), false, `${n} deleted on the remote`);
+    await lane.stop('drain');
+  });
+}

@@ -297,7 +297,7 @@ test("stop('abort') kills a hanging rsync and hands back running and queued jobs
 
 test('concurrency: a lane runs up to N rsyncs at once and reports pending', async () => {
   const { src, dst } = await fresh();
-  const { lane } = laneFor(remoteOf(daemon), { concurrency: 3 });
+  const { lane } = laneFor(remoteOf(daemon), { concurrency: 3, adaptive: false });
   assert.equal(lane.concurrency, 3);
   const jobs = Array.from({ length: 8 }, (_, i) => `f${i}`);
   for (const f of jobs) await put(src, f, f);

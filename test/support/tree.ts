@@ -131,20 +131,27 @@ export const AWKWARD_NAMES: readonly string[] = [
 export async function snapshotBytes(dir: string): Promise<Map<string, Entry>> {
   const { nameFromBytes, pathBytes } = await import('../../src/core/names.js');
   const out = new Map<string, Entry>();
+  // An entry removed while walking (rsync at work on a destination) is skipped, as snapshot does.
+  const gone = (err: unknown): undefined => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  };
   const walk = async (rel: string): Promise<void> => {
-    const names = await readdir(pathBytes(dir, rel), { encoding: 'buffer' });
+    const names = (await readdir(pathBytes(dir, rel), { encoding: 'buffer' }).catch(gone)) ?? [];
     for (const raw of names) {
       const r = rel ? `${rel}/${nameFromBytes(raw)}` : nameFromBytes(raw);
       const p = pathBytes(dir, r);
-      const st = await lstat(p);
+      const st = await lstat(p).catch(gone);
+      if (!st) continue;
       if (st.isDirectory()) {
         out.set(r, { type: 'dir', mode: st.mode & 0o7777 });
         await walk(r);
       } else if (st.isSymbolicLink()) {
-        out.set(r, { type: 'link', target: nameFromBytes(await readlink(p, { encoding: 'buffer' })) });
+        const target = await readlink(p, { encoding: 'buffer' }).catch(gone);
+        if (target) out.set(r, { type: 'link', target: nameFromBytes(target) });
       } else if (st.isFile()) {
-        const buf = await readFile(p);
-        out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length, mode: st.mode & 0o7777 });
+        const buf = await readFile(p).catch(gone);
+        if (buf) out.set(r, { type: 'file', sha: createHash('sha1').update(buf).digest('hex'), size: buf.length, mode: st.mode & 0o7777 });
       }
     }
   };

@@ -24,6 +24,13 @@ function conf(opts: { filter?: string; params?: string; crontab?: string } = {})
 
 const bytes = (...parts: Array<string | number[]>): string => nameFromBytes(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))));
 
+test('a <filter> regex is compiled with the s flag: "." matches a newline in a name too', () => {
+  const ex = parseConfig(conf({ filter: '<filter start="true"><exclude expression="(.*)\\.gz"/></filter>' }), '/etc/c.xml').excludes;
+  assert.ok(ex[0]!.regex.flags.includes('s'));
+  assert.equal(isExcluded(ex, 'new\nline.gz', false), true);
+  assert.equal(isExcluded(ex, 'd\nx/y.gz', false), true);
+});
+
 test('a <filter> regex sees each byte that is not UTF-8 as U+DC80+byte: "." matches it, [\\udc80-\\udcff] matches any such byte', () => {
   const filter = [
     '<filter start="true">',
@@ -62,7 +69,7 @@ test('--iconv in commonParams is a located config error', () => {
 });
 
 test('--check says, for each exclude, the routes it applies to', () => {
-  const filter = '<filter start="true"><exclude expression="(.*)\\.svn"/><exclude expression="^info/*"/></filter>';
+  const filter = '<filter start="true"><exclude expression="(.*)\\.svn"/><exclude expression="^info/*"/><exclude expression="^(?!keep).*\\.log"/></filter>';
   const crontab = '<crontab start="true" schedule="60"><crontabfilter start="true"><exclude expression="*.php"/></crontabfilter></crontab>';
   const text = describeConfig(parseConfig(conf({ filter, crontab, params: "-artz --exclude='*.tmp' -f '- core'" }), '/etc/c.xml'));
   const lines = text.split('\n');
@@ -70,6 +77,9 @@ test('--check says, for each exclude, the routes it applies to', () => {
   for (const re of ['(.*)\\.svn', '^info/*']) {
     assert.match(line(`<filter> ${re}`), /every route: live events, new\/moved-in\/renamed directory trees, -r, <crontab>, the periodic reconcile, burst reconciles, catch-up after a stop, the pending file, replay and --retry-log/);
   }
+  assert.match(line('<filter> (.*)\\.svn'), /\(rsync rule "- \*\.svn"\)$/);
+  assert.match(line('<filter> ^info/*'), /\(rsync rule "- \/info"\)$/);
+  assert.match(line('<filter> ^(?!keep)'), /every route: .*\(no rsync glob: trees are walked for its matches\)$/);
   assert.match(line('<crontabfilter> *.php'), /full syncs only: -r, <crontab>, the periodic reconcile/);
   assert.match(line('commonParams --exclude=*.tmp'), /every rsync run/);
   assert.match(line('commonParams -f - core'), /every rsync run/);

@@ -75,3 +75,7 @@ test('withoutUpdate: -u / --update are dropped (a file restored with an older mt
   ];
   for (const [input, words, dropped] of cases) assert.deepEqual(withoutUpdate(input), { words, dropped }, input.join(' '));
 });
+
+test('forbiddenParam: --ignore-errors is refused (with --delete it deletes the remote copy of what cannot be read)', () => {
+  assert.match(forbiddenParam(['-artuz', '--ignore-errors']) ?? '', /--ignore-errors is not allowed: .*could not read/);
+});

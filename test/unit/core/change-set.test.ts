@@ -117,3 +117,16 @@ test('classify: the disk state decides', () => {
   assert.equal(c('missing', 'delete'), 'path');
   assert.equal(c('missing', 'update'), 'path');
 });
+
+test('firstSeen and oldestFirstSeen (status lag): a tree keeps its oldest descendant, taken entries are not pending', () => {
+  const cs = new ChangeSet();
+  assert.equal(cs.oldestFirstSeen(), undefined);
+  cs.add('a/x', 'path', 5);
+  cs.add('b', 'path', 7);
+  cs.add('a', 'tree', 9);
+  assert.equal(cs.firstSeen('a'), 5, 'the tree swallowed a/x and kept its time');
+  assert.equal(cs.firstSeen('a/x'), undefined);
+  assert.equal(cs.oldestFirstSeen(), 5);
+  cs.take(['a']);
+  assert.equal(cs.oldestFirstSeen(), 7);
+});

@@ -19,38 +19,38 @@ test('destination: daemon module and ssh path, always ending in /', () => {
 
 test('path job to a daemon: files-from on stdin, fast delete, ignore-times', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: true, ignoreTimes: true }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--ignore-times', ...tail,
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--ignore-times', ...tail,
   ]);
 });
 
 test('path job without the fast delete or ignore-times', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--force', ...tail,
+    'rsync', '--info=stats1', '--modify-window=-1', '-artuz', '-R', '--files-from=-', '--from0', '--force', ...tail,
   ]);
 });
 
 test('tree job: recursive with --delete inside the listed dirs; --force only once', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'tree', deleteMissing: true, ignoreTimes: false }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '-r', '--delete', '--force', '--delete-missing-args', ...tail,
+    'rsync', '--info=stats1', '--modify-window=-1', '-artuz', '-R', '--files-from=-', '--from0', '-r', '--delete', '--force', '--delete-missing-args', ...tail,
   ]);
 });
 
 test('timeout, max-delete and binary come from the settings', () => {
   const s: RsyncSettings = { commonParams: ['-a', '-z'], timeoutSeconds: 100, binary: '/opt/rsync', maxDelete: 50 };
   assert.deepEqual(buildRsyncArgv({ remote: { ...daemon, port: undefined, passwordFile: undefined, user: undefined }, rsync: s, action: 'path', deleteMissing: false, ignoreTimes: false }), [
-    '/opt/rsync', '-a', '-z', '-R', '--files-from=-', '--from0', '--force', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
+    '/opt/rsync', '--info=stats1', '--modify-window=-1', '-a', '-z', '-R', '--files-from=-', '--from0', '--force', '--timeout=100', '--max-delete=50', '--sockopts=TCP_NODELAY', './', '127.0.0.1::backup/',
   ]);
 });
 
 test('full sync: whole root, --delete, crontab excludes, no files-from', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'tree', full: true, excludes: ['*.php', 'info/*'], deleteMissing: false, ignoreTimes: false }), [
-    'rsync', '-artuz', '-r', '--delete', '--force', '--exclude=*.php', '--exclude=info/*', ...tail,
+    'rsync', '--info=stats1,progress2', '--modify-window=-1', '-artuz', '-r', '--delete', '--force', '--exclude=*.php', '--exclude=info/*', ...tail,
   ]);
 });
 
 test('ssh: -e with port, BatchMode and the options as one word list; no daemon options', () => {
   assert.deepEqual(buildRsyncArgv({ remote: ssh, rsync, action: 'path', deleteMissing: false, ignoreTimes: true }), [
-    'rsync', '-artuz', '-R', '--files-from=-', '--from0', '--force', '--ignore-times',
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--force', '--ignore-times',
     '-e', 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no', './', 'root@10.0.0.2:/srv/www/',
   ]);
   assert.equal(sshCommand({ ...ssh, port: undefined, sshOptions: [] }), 'ssh -o BatchMode=yes');
@@ -74,7 +74,7 @@ test('filter escaping: wildcards and backslashes only where rsync reads them', (
 
 test('fallback delete: per parent, named entries and their subtrees on stdin, everything else excluded', () => {
   assert.deepEqual(buildDeleteFallbackArgv({ remote: daemon, rsync, parent: 'a/b' }), [
-    'rsync', '-artuz', '-r', '--delete', '--force', '--from0', '--filter=merge -',
+    'rsync', '--info=stats1', '-artuz', '-r', '--delete', '--force', '--from0', '--filter=merge -',
     '--sockopts=TCP_NODELAY', '--port=8873', '--password-file=/etc/rsync.pas', './a/b/', 'tsuser@127.0.0.1::backup/a/b/',
   ]);
   assert.deepEqual(deleteFallbackRules('a/b', ['gone', '-dash']), Buffer.from('+ /gone\0+ /gone/***\0+ /-dash\0+ /-dash/***\0- *\0'));
@@ -107,9 +107,9 @@ test('retract rules: hide each named entry from the sender, let the receiver del
 
 test('exclude rules: first in argv, read NUL-separated, then --no-from0 so a user merge file reads by lines', () => {
   const argv = buildRsyncArgv({ remote: daemon, rsync, action: 'tree', deleteMissing: true, ignoreTimes: false, rulesFile: '/tmp/r/excluded' });
-  assert.deepEqual(argv.slice(0, 5), ['rsync', '--from0', '--filter=merge /tmp/r/excluded', '--no-from0', '-artuz']);
+  assert.deepEqual(argv.slice(0, 7), ['rsync', '--from0', '--filter=merge /tmp/r/excluded', '--no-from0', '--info=stats1', '--modify-window=-1', '-artuz']);
   const full = buildRsyncArgv({ remote: daemon, rsync, action: 'tree', full: true, excludes: ['*.php'], deleteMissing: false, ignoreTimes: false, rulesFile: '/tmp/r/x' });
-  assert.deepEqual(full.slice(0, 9), ['rsync', '--from0', '--filter=merge /tmp/r/x', '--no-from0', '-artuz', '-r', '--delete', '--force', '--exclude=*.php']);
+  assert.deepEqual(full.slice(0, 11), ['rsync', '--from0', '--filter=merge /tmp/r/x', '--no-from0', '--info=stats1,progress2', '--modify-window=-1', '-artuz', '-r', '--delete', '--force', '--exclude=*.php']);
   assert.deepEqual(excludeRules(['a/x.gz', 'top*', 'caf\udce9/- lead ']), Buffer.concat([
     Buffer.from('- /a/x.gz\0- /top\\*\0- /caf'), Buffer.from([0xe9]), Buffer.from('/- lead \0'),
   ]));
@@ -122,13 +122,15 @@ test('no secret ever in argv; redactArgv masks what would be one', () => {
 });
 
 test('stdin list: NUL-terminated, the root as ".", any other byte kept', () => {
-  assert.deepEqual(nulList(['a', 'new\nline', '', '-x']), Buffer.from('a\0new\nline\0.\0-x\0'));
+  assert.deepEqual(nulList(['a', 'new\nline', '', '-x']), Buffer.from('./a\0./new\nline\0.\0./-x\0'));
+  // rsync takes a files-from line starting with # or ; for a comment, even with --from0.
+  assert.deepEqual(nulList(['#notes', ';x', 'd/#y']), Buffer.from('./#notes\0./;x\0./d/#y\0'));
 });
 
 test('the priority launcher goes before the binary in every form', () => {
   const launched = { ...rsync, launcher: ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7'] };
   const path = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'path', deleteMissing: true, ignoreTimes: false });
-  assert.deepEqual(path.slice(0, 8), ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7', 'rsync', '-artuz']);
+  assert.deepEqual(path.slice(0, 10), ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7', 'rsync', '--info=stats1', '--modify-window=-1', '-artuz']);
   const full = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'tree', full: true, deleteMissing: false, ignoreTimes: false });
   assert.deepEqual(full.slice(0, 7), [...launched.launcher, 'rsync']);
   const del = buildDeleteFallbackArgv({ remote: daemon, rsync: launched, parent: '', names: ['x'] });
@@ -139,11 +141,12 @@ test('stdin list: every name as its exact bytes (GBK, Latin-1, 0xff, UTF-8)', ()
   const gbk = Buffer.from([0xd6, 0xd0, 0xce, 0xc4]); // 中文 in GBK: not valid UTF-8
   const names = [gbk, Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from([0xff]), Buffer.from('日本/ü', 'utf8')];
   const canonical = names.map((b) => nameFromBytes(b));
-  assert.deepEqual(nulList(canonical), Buffer.concat(names.flatMap((b) => [b, Buffer.from([0])])));
+  const dotSlash = Buffer.from('./');
+  assert.deepEqual(nulList(canonical), Buffer.concat(names.flatMap((b) => [dotSlash, b, Buffer.from([0])])));
   for (let b = 1; b < 256; b++) {
     if (b === 0x2f) continue;
     const one = Buffer.from([0x61, b]);
-    assert.deepEqual(nulList([nameFromBytes(one)]), Buffer.concat([one, Buffer.from([0])]), `byte ${b}`);
+    assert.deepEqual(nulList([nameFromBytes(one)]), Buffer.concat([dotSlash, one, Buffer.from([0])]), `byte ${b}`);
   }
 });
 

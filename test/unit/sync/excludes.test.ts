@@ -26,16 +26,17 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-const pattern = (source: string): Pattern => ({ source, regex: new RegExp(`^(?:${source})$`) });
+/** Without the `s` flag parseConfig adds, no exclude has an rsync glob: every one is walked. */
+const pattern = (source: string, flags = ''): Pattern => ({ source, regex: new RegExp(`^(?:${source})$`, flags) });
 /** Sersync's stock excludes, plus one no glob could express (a lookahead) and one for non-UTF-8 bytes. */
-const EXCLUDES = ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^(?!keep).*\\.log', '(.*)[\\udc80-\\udcff]'].map(pattern);
+const EXCLUDES = ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^(?!keep).*\\.log', '(.*)[\\udc80-\\udcff]'].map((src) => pattern(src));
 const LATIN = nameFromBytes(Buffer.from([0x63, 0x61, 0x66, 0xe9])); // excluded by the last pattern
 
 const remote: RemoteConfig = { id: 'h::m', host: 'h', module: 'm', mode: 'daemon', port: undefined, user: undefined, passwordFile: undefined, sshOptions: [] };
 
 interface Run { argv: string[]; rules: string[]; list: string[] }
 
-async function setup(): Promise<{ root: string; runs: () => Promise<Run[]>; go: (req: SyncRequest, form?: DeleteForm) => Promise<readonly string[]> }> {
+async function setup(excludes: readonly Pattern[] = EXCLUDES): Promise<{ root: string; runs: () => Promise<Run[]>; go: (req: SyncRequest, form?: DeleteForm) => Promise<readonly string[]> }> {
   const t = await tempDir('tss-excl-');
   cleanups.push(t.cleanup);
   const root = join(t.path, 'root');
@@ -46,7 +47,7 @@ async function setup(): Promise<{ root: string; runs: () => Promise<Run[]>; go: 
   }
   const bin = join(t.path, 'rsync.mjs');
   await copyFile(FIXTURE, bin);
-  const rsync: RsyncSettings = { commonParams: ['-artz', '--exclude=*.tmp'], timeoutSeconds: undefined, binary: bin, maxDelete: undefined, excludes: EXCLUDES };
+  const rsync: RsyncSettings = { commonParams: ['-artz', '--exclude=*.tmp'], timeoutSeconds: undefined, binary: bin, maxDelete: undefined, excludes };
   const runs = async () => (await readFile(join(t.path, 'rsync.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Run);
   const go = async (req: SyncRequest, form: DeleteForm = 'fast') => {
     const res = await attempt(req, req.paths, { remote, rsync, signal: new AbortController().signal, deleteForm: async () => form, rejectFastForm: () => {}, onArgv: () => {} });
@@ -63,7 +64,7 @@ test('path jobs (live, replay, --retry-log, pending, catch-up of a file): exclud
   const failed = await s.go({ root: s.root, action: 'path', paths: ['keep.txt', 'a.gz', 'info', 'info/x', 'other.log', 'keep.log', 'gone.gz', 'gone.txt', `d/${LATIN}`, 'd/e/sub.svn/f'] });
   assert.deepEqual(failed, []);
   const [run] = await s.runs();
-  assert.deepEqual(run!.list, ['keep.txt', 'keep.log', 'gone.txt'], 'gone.gz is missing but excluded: no delete is sent for it');
+  assert.deepEqual(run!.list, ['./keep.txt', './keep.log', './gone.txt'], 'gone.gz is missing but excluded: no delete is sent for it');
   assert.ok(run!.argv.includes('--delete-missing-args'));
   assert.deepEqual(run!.rules, [], 'a path job does not recurse: no rules needed');
 });
@@ -72,9 +73,9 @@ test('tree jobs (new/moved-in/renamed dirs, bursts, catch-up of a dir): one anch
   const s = await setup();
   await s.go({ root: s.root, action: 'tree', paths: ['d'] });
   const [run] = await s.runs();
-  assert.deepEqual(run!.list, ['d']);
+  assert.deepEqual(run!.list, ['./d']);
   assert.deepEqual([...run!.rules].sort(), ['- /d/.svn', '- /d/b.gz', '- /d/e/c.gz', '- /d/e/sub.svn', `- /d/${latin1(LATIN)}`].sort());
-  assert.deepEqual(run!.argv.slice(0, 4), ['--from0', run!.argv[1], '--no-from0', '-artz'], 'our rules first, before any user include');
+  assert.deepEqual(run!.argv.slice(0, 6), ['--from0', run!.argv[1], '--no-from0', '--info=stats1', '--modify-window=-1', '-artz'], 'our rules first, before any user include');
   assert.match(run!.argv[1]!, /^--filter=merge \//);
   assert.ok(run!.argv.includes('--exclude=*.tmp'), "the user's own exclude applies too");
 });
@@ -112,4 +113,18 @@ test('a pattern that only matches the directory form excludes a directory, not a
   const dirOnly = [pattern('(.*)cache/')]; // Sersync's start-up form of a root-level directory: `cache/`
   assert.deepEqual(await splitExcluded(s.root, ['cache', 'd/cache'], dirOnly), { kept: ['d/cache'], excluded: ['cache'] });
   assert.deepEqual(await excludedBelow(s.root, [''], dirOnly), ['cache']);
+});
+
+test("with parseConfig's flags the stock shapes go to rsync as globs, and only the rest is walked", async () => {
+  const asParsed = ['(.*)\\.svn', '(.*)\\.gz', '^info/*', '^(?!keep).*\\.log', '(.*)[\\udc80-\\udcff]'].map((src) => pattern(src, 's'));
+  const s = await setup(asParsed);
+  await s.go({ root: s.root, action: 'tree', paths: ['d'] });
+  await s.go({ root: s.root, action: 'tree', paths: [''], full: true });
+  const [tree, full] = await s.runs();
+  const globs = ['- *.svn', '- *.gz', '- /info'];
+  assert.deepEqual(tree!.rules, [...globs, `- /d/${latin1(LATIN)}`]);
+  assert.deepEqual(full!.rules.slice(0, 3), globs);
+  assert.deepEqual(full!.rules.slice(3).sort(), ['- /other.log', `- /d/${latin1(LATIN)}`].sort(), 'the walk enters no glob-excluded directory');
+  await s.go({ root: s.root, action: 'path', paths: ['keep.txt'] });
+  assert.equal((await s.runs())[2]!.argv.some((w) => w.startsWith('--filter=merge')), false, 'a path job gets no rules file');
 });

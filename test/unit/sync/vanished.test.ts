@@ -11,6 +11,8 @@ test('racedPaths: paths rsync found gone (ENOENT, ENOTDIR) are a race; anything 
     [`${gone('d/x', 'Not a directory (20)')}\n${gone('b')}\n${END}\n`, ['d/x', 'b'], ['d/x', 'b']],
     // Quotes, and rsync's octal escapes for a newline, in the name.
     [`${gone('q"uo\\#012te')}\n${END}\n`, ['q"uo\nte'], ['q"uo\nte']],
+    // The ./ our stdin entries carry.
+    [`rsync: [sender] link_stat "/src/./a" failed: No such file or directory (2)\n${END}\n`, ['a'], ['a']],
     // A tree whose insides vanished.
     [`${gone('dir/sub/f')}\n${END}\n`, ['dir'], ['dir']],
     // Unreadable is NOT gone: it never turns into a second look (and so never into a delete).

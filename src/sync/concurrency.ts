@@ -1,0 +1,34 @@
+/**
+ * How many rsyncs a lane runs at once: a pure function of the machine and of how long its recent
+ * jobs took. `-n` / `<threads>` is the upper bound, never exceeded.
+ *
+ * Why: each rsync is two busy processes on the sending host (sender and its I/O) while it runs, and
+ * the application writing the files needs the same cores. Ten rsyncs on two cores (the old fixed
+ * default) made a burst's writer run up to 17 times slower and cost 3-6 times the CPU of one bare
+ * rsync, for no gain: the work is the same, only contended. So:
+ * - by default, one rsync per core;
+ * - when jobs are short (under SHORT_MS), start-up and handshake dominate and parallel jobs mostly
+ *   compete: half the cores (the planner makes batches larger instead);
+ * - when jobs are long (over LONG_MS), they are bound by the network or the remote, not by our
+ *   CPU: more streams help, up to two per core.
+ */
+export const SHORT_MS = 200;
+export const LONG_MS = 2000;
+/** Jobs looked at: the last few, so the lane follows a change of conditions within seconds. */
+export const WINDOW = 8;
+
+export function adaptiveConcurrency(limit: number, cores: number, recentMs: readonly number[]): number {
+  const c = Math.max(1, Math.floor(cores));
+  let want = c;
+  if (recentMs.length >= 3) {
+    const m = median(recentMs.slice(-WINDOW));
+    if (m < SHORT_MS) want = Math.ceil(c / 2);
+    else if (m > LONG_MS) want = 2 * c;
+  }
+  return Math.max(1, Math.min(limit, want));
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}

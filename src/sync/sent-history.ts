@@ -1,0 +1,126 @@
+/**
+ * What one remote was sent lately, to decide per path whether rsync's quick check can be trusted
+ * (no `--ignore-times`), and whether a path is already there (not sent again). Pure: times are
+ * arguments; the lane passes Date.now() and lstat's answers.
+ *
+ * Why this is sound. rsync skips a file whose size and mtime (whole seconds) match the receiver's.
+ * The receiver's copy of a file whose current mtime lies in second S can only look equal while
+ * being stale if an earlier transfer read an older version with its mtime in S too: a read in S or
+ * later. So a path needs `--ignore-times` only when a job of this remote that covered it (the path
+ * itself, or a tree above it) was running at some time from S on. History older than `keepMs` is
+ * forgotten, and the previous process's is unknown: a path whose S lies before what we remember is
+ * always forced. This replaces forcing every path job: most paths of a burst or a storm are new or
+ * changed in a second no transfer touched, and a re-send of a file the remote already has is then
+ * a cheap quick-check skip instead of reading and checksumming it on both ends.
+ *
+ * A path is not sent again when a path job already landed it after its last change: that job
+ * stat'ed it at `start`, and its ctime (which no application can set back) is older than that by
+ * more than the kernel's coarse timestamp granularity. This is the dirty re-run after an in-flight
+ * job that in fact read the final bytes.
+ *
+ * Compromise: a writer that changes bytes through mmap stamps mtime and ctime only on its first
+ * write to a clean page, so later writes to the same dirty pages move neither. rsync's quick check
+ * cannot see such a change, and neither can these rules; only forcing every event's path (the old
+ * behaviour, one delta pass over each re-sent file on both ends) did.
+ */
+
+export interface PathStat {
+  /** Modification time, ms (what the quick check compares, in whole seconds). */
+  readonly mtimeMs: number;
+  /** Change time, ms: moves on every write, chmod or rename, and cannot be set by the application. */
+  readonly ctimeMs: number;
+}
+
+interface Sent {
+  /** When the job that sent it stat'ed its paths (before rsync started). */
+  readonly start: number;
+  readonly end: number;
+  readonly tree: boolean;
+  /** Sent by a path job with the force decided for it here (so its bytes were current at `start`). */
+  readonly exact: boolean;
+}
+
+interface Running {
+  readonly root: string;
+  readonly paths: ReadonlySet<string>;
+  readonly trees: readonly string[];
+}
+
+/** ctime is taken from a coarse clock (one jiffy, 4-10 ms): a change stamped t happened before t + this. */
+export const COARSE_MS = 20;
+/** How long sends are remembered. A path whose mtime second is older is forced (a backlog, a replay, an old mtime set by the application). */
+export const KEEP_MS = 10_000;
+
+export class SentHistory {
+  readonly #sent = new Map<string, Sent>();
+  readonly #running = new Set<Running>();
+  readonly #born: number;
+  readonly #keepMs: number;
+  #finishes = 0;
+
+  constructor(born: number, keepMs = KEEP_MS) {
+    this.#born = born;
+    this.#keepMs = keepMs;
+  }
+
+  /** A job starts: until `finish`, it may read any of its paths at any moment. */
+  begin(root: string, action: 'path' | 'tree', paths: readonly string[]): object {
+    const r: Running = { root, paths: new Set(paths), trees: action === 'tree' ? [...paths] : [] };
+    this.#running.add(r);
+    return r;
+  }
+
+  /** The job ended; `landed` reached the remote (only those count as sent). */
+  finish(token: object, root: string, action: 'path' | 'tree', landed: readonly string[], start: number, now: number, exact: boolean): void {
+    this.#running.delete(token as Running);
+    for (const p of landed) this.#sent.set(key(root, p), { start, end: now, tree: action === 'tree', exact: exact && action === 'path' });
+    this.#prune(now);
+  }
+
+  /** Whether `path` must be sent with `--ignore-times`: a same-size rewrite in the same second could pass the quick check. */
+  needsForce(root: string, path: string, st: PathStat, now: number, self?: object): boolean {
+    const second = Math.floor(st.mtimeMs / 1000) * 1000;
+    if (second < Math.max(this.#born, now - this.#keepMs)) return true;
+    for (const p of [path, ...ancestorsOf(path)]) {
+      const s = this.#sent.get(key(root, p));
+      if (s && s.end >= second && (p === path || s.tree)) return true;
+    }
+    for (const r of this.#running) {
+      if (r === self || r.root !== root) continue;
+      if (r.paths.has(path)) return true;
+      if (r.trees.some((t) => t === '' || t === path || path.startsWith(`${t}/`))) return true;
+    }
+    return false;
+  }
+
+  /** Whether `path` is on the remote as it is now: landed by a path job that stat'ed it after its last change. */
+  alreadyThere(root: string, path: string, st: PathStat): boolean {
+    const s = this.#sent.get(key(root, path));
+    return s !== undefined && s.exact && st.ctimeMs + COARSE_MS < s.start;
+  }
+
+  get size(): number {
+    return this.#sent.size;
+  }
+
+  #prune(now: number): void {
+    // Amortised: a burst of small jobs must not rescan the map after each one.
+    if (++this.#finishes % 32 !== 0) return;
+    for (const [k, s] of this.#sent) if (s.end < now - this.#keepMs) this.#sent.delete(k);
+  }
+}
+
+function key(root: string, path: string): string {
+  return `${root}\0${path}`;
+}
+
+function ancestorsOf(path: string): string[] {
+  const out: string[] = [];
+  let p = path;
+  while (p !== '') {
+    const i = p.lastIndexOf('/');
+    p = i < 0 ? '' : p.slice(0, i);
+    out.push(p);
+  }
+  return out;
+}
