@@ -23,6 +23,7 @@ import { read } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { EventSwitches, Pattern } from '../../config/types.js';
 import { nameFromBytes, pathBytes } from '../../core/names.js';
+import { parentOf } from '../../core/paths.js';
 import { isExcluded } from '../filter.js';
 import type { KernelEvent, RawEvent } from '../protocol.js';
 import {
@@ -338,7 +339,7 @@ export class InotifyWatch {
     for (const rel of [...this.#unwatched].sort((a, b) => a.length - b.length)) {
       if (this.#state === 'dead') return;
       if (!this.#unwatched.has(rel)) continue;
-      const parent = this.#wdOf(parentRel(rel));
+      const parent = this.#wdOf(parentOf(rel));
       if (parent === undefined) {
         if (!this.#unwatchedAncestor(rel)) this.#unwatched.delete(rel); // moved or deleted meanwhile
         continue;
@@ -364,7 +365,7 @@ export class InotifyWatch {
   }
 
   #unwatchedAncestor(rel: string): boolean {
-    for (let p = parentRel(rel); p !== ''; p = parentRel(p)) if (this.#unwatched.has(p)) return true;
+    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) if (this.#unwatched.has(p)) return true;
     return false;
   }
 
@@ -403,11 +404,6 @@ export class InotifyWatch {
     this.#sink.fatal(message);
     this.stop();
   }
-}
-
-function parentRel(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
 }
 
 function errnoText(errno: number): string {
