@@ -127,7 +127,6 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   let config = first;
   await adoptLegacy(config, logger.emit);
   let engine = makeEngine(config, args.fullSync);
-  status?.attach(engine, config);
   await engine.start();
   await status?.listen().catch((err: unknown) => {
     emit({ type: 'info', level: 'warn', message: `status is not served: ${err instanceof Error ? err.message : String(err)}` });
@@ -186,7 +185,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         await engine.stop('reload');
         config = next;
         engine = makeEngine(config, false);
-        status?.attach(engine, config);
+        status?.reload(config);
         await engine.start();
         await serveMetrics(config);
         await startAlerts(config);

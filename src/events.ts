@@ -13,7 +13,7 @@ export type EngineEvent =
   | { type: 'watch-error'; level: Level; message: string; root: string; error: string }
   | { type: 'job-start'; level: Level; message: string; remote: string; root: string; paths: number; argv?: readonly string[] }
   | { type: 'job-done'; level: Level; message: string; remote: string; root: string; paths: number; durationMs: number }
-  | { type: 'job-failed'; level: Level; message: string; remote: string; root: string; paths: number; exitCode: number | null; attempt: number; willRetry: boolean }
+  | { type: 'job-failed'; level: Level; message: string; remote: string; root: string; paths: number; exitCode: number | null; attempt: number; willRetry: boolean; /** The engine's follow-up: the failed paths are now in the replay log (the lane already reported the job). */ logged?: boolean }
   | { type: 'remote-health'; level: Level; message: string; remote: string; healthy: boolean; cause?: string }
   | { type: 'replay'; level: Level; message: string; records: number; left?: number; /** Records an automatic replay left out: held for the operator (maxDelete). */ held?: number }
   | { type: 'hook'; level: Level; message: string; hook: string; ok: boolean; paths?: number }

@@ -2,7 +2,7 @@
  * The effective settings, for `tssersync --check`. It shows where secrets come from, never their
  * values, and only the names of HTTP headers (an Authorization value is a secret too).
  */
-import { rsyncRuleOf } from '../sync/exclude-rules.js';
+import { rsyncRulesOf } from '../sync/exclude-rules.js';
 import type { Config, PluginConfig, RemoteConfig, SecretSource } from './types.js';
 
 export function describeConfig(config: Config): string {
@@ -45,8 +45,8 @@ function describeExcludes(config: Config): string[] {
   const out = ['excludes (a matching entry is never sent, and its copy on a remote is never deleted):'];
   if (config.excludes.length === 0 && config.crontab.excludes.length === 0 && userFilters(config.rsync.commonParams).length === 0) return ['excludes: none'];
   for (const p of config.excludes) {
-    const rule = rsyncRuleOf(p);
-    const how = rule ? `rsync rule ${JSON.stringify(rule)}` : 'no rsync glob: trees are walked for its matches';
+    const rules = rsyncRulesOf(p);
+    const how = rules ? `rsync rule${rules.length > 1 ? 's' : ''} ${rules.map((r) => JSON.stringify(r)).join(' ')}` : 'no rsync glob: trees are walked for its matches';
     out.push(`  <filter> ${p.source}  -> every route: ${LIVE_ROUTES} (${how})`);
   }
   for (const g of config.crontab.excludes) out.push(`  <crontabfilter> ${g}  -> ${FULL_ROUTES}`);

@@ -58,6 +58,8 @@ export class Channel {
   #again = false;
   readonly #running = new Set<Promise<void>>();
   readonly #unsubscribe: (() => void) | undefined;
+  /** The last plan found the lane full with work pending: the next freed slot wakes this channel. */
+  #waitingForSlot = false;
   /** The oldest change each running job carries (epoch ms): lag counts what is in flight too. */
   readonly #runningOldest = new Map<Promise<void>, number>();
   readonly #emit: Emit | undefined;
@@ -69,7 +71,9 @@ export class Channel {
     this.#emit = deps.emit;
     // The wake-up rule: a freed worker slot wakes every channel with work waiting for it.
     this.#unsubscribe = deps.lane.onSlotFree?.(() => {
-      if (this.#state === 'running' && this.changes.size > 0) this.#wakeAt(this.deps.now());
+      if (!this.#waitingForSlot || this.#state !== 'running') return;
+      this.#waitingForSlot = false;
+      this.#wakeAt(this.deps.now());
     });
   }
 
@@ -190,6 +194,7 @@ export class Channel {
         unreachable(this.#state);
     }
     const free = this.deps.lane.concurrency - this.deps.lane.pending;
+    this.#waitingForSlot = free <= 0 && this.changes.size > 0;
     const now = this.deps.now();
     const p = plan(this.changes, { root: this.root, remoteId: this.remoteId }, now, this.deps.limits, free);
     if (p.jobs.length > 0) {

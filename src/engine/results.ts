@@ -49,6 +49,7 @@ export class JobResults {
         exitCode: outcome.exitCode,
         attempt: attempts,
         willRetry: false,
+        logged: true,
       });
       if (heldForOperator(outcome.exitCode)) {
         // A safety guard, not a sick remote: say so once per job and leave the records for an

@@ -18,7 +18,7 @@ import { readFile, open } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import type { Config, CommandPluginConfig, HttpPluginConfig, PluginConfig } from '../config/types.js';
-import { HookError } from '../errors.js';
+import { errorText, HookError } from '../errors.js';
 import type { Emit, EngineEvent } from '../events.js';
 import { ensureDir, writeFileAtomic, FILE_MODE } from '../replay/fs-durable.js';
 import { alertName, type AlertEvent } from '../status/alerts.js';
@@ -121,7 +121,7 @@ export class AlertHooks {
         await t.send(replay);
         this.o.emit({ type: 'hook', level: 'info', message: `${t.name}: replayed alert ${replay.event} ${replay.subject} from ${replay.time}`, hook: t.name, ok: true });
       } catch (err) {
-        left.push({ ...s, error: errText(err), attempts: s.attempts + 1 });
+        left.push({ ...s, error: errorText(err), attempts: s.attempts + 1 });
       }
     }
     await this.#serially(() => writeFileAtomic(this.#file, left.map((s) => `${JSON.stringify(s)}\n`).join('')));
@@ -157,17 +157,17 @@ export class AlertHooks {
             randomize: true,
             signal: this.#abort.signal,
             onFailedAttempt: ({ error }) => {
-              lastError = errText(error);
+              lastError = errorText(error);
             },
           },
         );
         this.o.emit({ type: 'hook', level: 'debug', message: `${t.name}: delivered alert ${a.event} ${a.subject}`, hook: t.name, ok: true });
       } catch (err) {
         if (delivered) return;
-        const error = lastError || errText(err);
+        const error = lastError || errorText(err);
         this.o.emit({ type: 'hook', level: 'error', message: `${t.name}: giving up on alert ${a.event} ${a.subject}, written to ${this.#file}: ${error}`, hook: t.name, ok: false });
         await this.#serially(() => this.#append({ hook: t.name, alert: a, error, attempts })).catch((e: unknown) => {
-          this.o.emit({ type: 'hook', level: 'error', message: `${t.name}: could not record alert ${a.event} ${a.subject}: ${errText(e)}`, hook: t.name, ok: false });
+          this.o.emit({ type: 'hook', level: 'error', message: `${t.name}: could not record alert ${a.event} ${a.subject}: ${errorText(e)}`, hook: t.name, ok: false });
         });
       }
     });
@@ -240,6 +240,3 @@ function target(name: string, p: HttpPluginConfig | CommandPluginConfig): Target
   };
 }
 
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

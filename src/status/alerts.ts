@@ -10,6 +10,13 @@ import type { StatusSnapshot } from './model.js';
 
 export type AlertEvent = Extract<EngineEvent, { type: 'alert' }>;
 
+/**
+ * A remote failing, a root halted and a watcher error are logged already by the events they come
+ * from: their alerts stay at debug, so an outage is one log line, not two. Lag and replay age have
+ * no line of their own.
+ */
+const OWN_LINE: ReadonlySet<AlertKind> = new Set(['remote-failing', 'root-halted', 'watcher-degraded']);
+
 const CLEARED: Record<AlertKind, (subject: string) => string> = {
   'remote-failing': (s) => `remote ${s} is back`,
   'root-halted': (s) => `replication of ${s} resumed`,
@@ -21,7 +28,17 @@ const CLEARED: Record<AlertKind, (subject: string) => string> = {
 export class AlertDetector {
   readonly #active = new Map<string, { kind: AlertKind; subject: string }>();
 
-  constructor(private readonly thresholds: Thresholds = DEFAULT_THRESHOLDS) {}
+  /** `active`: alerts already raised (a reload keeps them, so they are not raised twice). */
+  constructor(
+    private readonly thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    active: readonly { kind: AlertKind; subject: string }[] = [],
+  ) {
+    for (const a of active) this.#active.set(`${a.kind}\0${a.subject}`, a);
+  }
+
+  active(): { kind: AlertKind; subject: string }[] {
+    return [...this.#active.values()];
+  }
 
   /** The alerts to raise or clear since the last call. */
   check(s: StatusSnapshot, now: number): AlertEvent[] {
@@ -34,12 +51,12 @@ export class AlertDetector {
       seen.add(key);
       if (this.#active.has(key)) continue;
       this.#active.set(key, { kind: p.kind, subject: p.subject });
-      out.push({ type: 'alert', level: 'error', message: p.message, alert: p.kind, subject: p.subject, active: true, at: now });
+      out.push({ type: 'alert', level: OWN_LINE.has(p.kind) ? 'debug' : 'warn', message: p.message, alert: p.kind, subject: p.subject, active: true, at: now });
     }
     for (const [key, a] of this.#active) {
       if (seen.has(key)) continue;
       this.#active.delete(key);
-      out.push({ type: 'alert', level: 'info', message: CLEARED[a.kind](a.subject), alert: a.kind, subject: a.subject, active: false, at: now });
+      out.push({ type: 'alert', level: OWN_LINE.has(a.kind) ? 'debug' : 'info', message: CLEARED[a.kind](a.subject), alert: a.kind, subject: a.subject, active: false, at: now });
     }
     return out;
   }

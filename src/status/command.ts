@@ -1,14 +1,15 @@
 /**
  * `tssersync status -o FILE [--json]`: ask the running daemon of that config and print its answer.
- * Exit 0 every remote current, 1 degraded, 3 no daemon runs for that config (Nagios' UNKNOWN; an
- * invalid config also exits 3: either way the state is unknown). 2 stays "bad command line".
+ * Exit 0 every remote current, 1 degraded, 5 no daemon runs for that config: a code of its own, so a
+ * check can tell it from 2 (bad command line), 3 (invalid config) and 4 (environment); Nagios reads
+ * any code past 3 as UNKNOWN.
  */
 import type { Config } from '../config/types.js';
 import { ExitCode } from '../errors.js';
 import { formatReport } from './report.js';
 import { askStatus, statusSocketPath } from './socket.js';
 
-export const STATUS_EXIT = { current: 0, degraded: 1, notRunning: 3 } as const;
+export const STATUS_EXIT = { current: 0, degraded: 1, notRunning: 5 } as const;
 
 export async function runStatus(config: Config, json: boolean, out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   const path = statusSocketPath(config.stateDir);

@@ -150,6 +150,11 @@ export class StatusModel {
 
   /** Declares the channels up front (from the config), so a channel with no event yet still shows. */
   constructor(channels: readonly { readonly root: string; readonly remote: string }[] = []) {
+    this.declare(channels);
+  }
+
+  /** Channels of the config (a reload may add some): shown before their first event. */
+  declare(channels: readonly { readonly root: string; readonly remote: string }[]): void {
     for (const c of channels) this.#chan(c.root, c.remote);
   }
 
@@ -180,8 +185,9 @@ export class StatusModel {
         return;
       }
       case 'job-failed':
-        // Each attempt reports; a job counts as failed once, when it gives up.
-        if (!e.willRetry && e.attempt > 0) this.#chan(e.root, e.remote).jobsFailed += e.paths > 0 ? 1 : 0;
+        // Each attempt reports; a job counts as failed once, when the lane gives up (not again when
+        // the engine writes its paths to the replay log).
+        if (!e.willRetry && !e.logged && e.attempt > 0) this.#chan(e.root, e.remote).jobsFailed += e.paths > 0 ? 1 : 0;
         return;
       case 'remote-health': {
         // healthy + cause is a warning (a receiver without --delete-missing-args), not an outage.

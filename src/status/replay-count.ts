@@ -4,7 +4,7 @@
  * Read-only and lock-free: the log is only ever appended to or replaced by rename, so a read sees
  * a whole file; a torn last line is skipped.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Emit, EngineEvent, ReplayLogCount } from '../events.js';
 
 /** Re-read this long after the last event that may have changed the log: a burst of failures is one read. */
@@ -47,6 +47,8 @@ export class ReplayCounter {
   readonly #every: NodeJS.Timeout;
   #reading = false;
   #again = false;
+  /** The file as last counted: an unchanged file (size, mtime, inode) is not read again. */
+  #seen = '';
 
   constructor(
     private readonly file: string,
@@ -78,7 +80,11 @@ export class ReplayCounter {
     if (this.#reading) return void (this.#again = true);
     this.#reading = true;
     try {
+      const st = await stat(this.file).catch(() => undefined);
+      const key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'none';
+      if (key === this.#seen) return;
       const channels = await countReplayLog(this.file);
+      this.#seen = key;
       const n = channels.reduce((s, c) => s + c.records, 0);
       this.emit({ type: 'replay-log', level: 'debug', message: `replay log ${this.file}: ${n} record(s)`, channels });
     } catch (err) {

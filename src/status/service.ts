@@ -1,7 +1,8 @@
 /**
  * The daemon's status sink: the StatusModel fed from the EngineEvent stream (like the logger),
  * the alerts it raises fed back into that stream, the replay-log counter, and the status socket.
- * Lives as long as the process (across SIGHUP reloads); `attach` points it at each new engine.
+ * Lives as long as the process (across SIGHUP reloads): counters carry over; `reload` applies a
+ * new config's channels, thresholds and replay log (the socket's group is set once, at listen).
  */
 import type { Config } from '../config/types.js';
 import type { Emit, EngineEvent } from '../events.js';
@@ -23,11 +24,15 @@ export function thresholdsOf(config: Config): Thresholds {
   };
 }
 
+function channelsOf(config: Config): { root: string; remote: string }[] {
+  return config.roots.flatMap((r) => r.remotes.map((m) => ({ root: r.path, remote: m.id })));
+}
+
 export class StatusService {
   readonly model: StatusModel;
-  readonly #alerts: AlertDetector;
-  readonly #thresholds: Thresholds;
-  readonly #counter: ReplayCounter;
+  #alerts: AlertDetector;
+  #thresholds: Thresholds;
+  #counter: ReplayCounter;
   readonly #socket: StatusSocket;
   readonly #tick: NodeJS.Timeout;
   #forward: Emit;
@@ -40,7 +45,7 @@ export class StatusService {
   ) {
     this.#forward = forward;
     this.#thresholds = thresholdsOf(config);
-    this.model = new StatusModel(config.roots.flatMap((r) => r.remotes.map((m) => ({ root: r.path, remote: m.id }))));
+    this.model = new StatusModel(channelsOf(config));
     this.#alerts = new AlertDetector(this.#thresholds);
     this.#counter = new ReplayCounter(config.failLog.path, (e) => this.#forward(e));
     this.#socket = new StatusSocket(statusSocketPath(config.stateDir), () => this.report());
@@ -54,9 +59,18 @@ export class StatusService {
     if (e.type !== 'alert' && e.type !== 'queue') this.#checkAlerts();
   };
 
-  /** A new engine (start, SIGHUP): its config's thresholds and socket group apply from now on. */
-  attach(_engine: unknown, config: Config): void {
+  /** A reloaded config (SIGHUP): its channels show at once, its thresholds and replay log apply from now on. */
+  reload(config: Config): void {
+    const before = this.config;
     this.config = config;
+    this.model.declare(channelsOf(config));
+    this.#thresholds = thresholdsOf(config);
+    // A fresh detector raises what is wrong under the new thresholds once; the model keeps the old alerts until cleared.
+    this.#alerts = new AlertDetector(this.#thresholds, this.#alerts.active());
+    if (config.failLog.path !== before.failLog.path) {
+      this.#counter.close();
+      this.#counter = new ReplayCounter(config.failLog.path, (e) => this.#forward(e));
+    }
   }
 
   async listen(): Promise<void> {

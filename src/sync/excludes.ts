@@ -31,7 +31,7 @@ import type { Pattern } from '../config/types.js';
 import { nameFromBytes, pathBytes } from '../core/names.js';
 import { filterStrings, isExcluded } from '../watch/filter.js';
 import { excludeRules } from './argv.js';
-import { rsyncRuleOf } from './exclude-rules.js';
+import { rsyncRulesOf } from './exclude-rules.js';
 
 /** The excludes split by how they reach rsync: as globs, or by a walk. */
 export interface ExcludePlan {
@@ -49,8 +49,8 @@ export function planExcludes(excludes: readonly Pattern[]): ExcludePlan {
     const globs: string[] = [];
     const walked: Pattern[] = [];
     for (const p of excludes) {
-      const rule = rsyncRuleOf(p);
-      if (rule !== undefined) globs.push(rule);
+      const rules = rsyncRulesOf(p);
+      if (rules !== undefined) globs.push(...rules);
       else walked.push(p);
     }
     plan = { globs, walked };

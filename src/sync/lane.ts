@@ -8,17 +8,16 @@
  *
  * Outside `running`, run() resolves at once with every path failed: the caller keeps them.
  */
-import { lstat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { unreachable } from '../errors.js';
 import type { Emit } from '../events.js';
-import { pathBytes } from '../core/names.js';
 import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
-import { SentHistory, type PathStat } from './sent-history.js';
+import { planSend } from './send-plan.js';
+import { SentHistory } from './sent-history.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
 import { racedPaths } from './vanished.js';
@@ -166,7 +165,7 @@ export class Lane {
   async #execute(req: SyncRequest): Promise<JobResult> {
     const { remote, emit, retries } = this.#o;
     const delay = this.#o.retryDelayMs ?? { min: 1000, max: 30000 };
-    const prep = await this.#prepare(req);
+    const prep = await planSend(req, this.#history, Date.now());
     if (prep.send.length === 0) return { ok: true, outcome: nothingToSend() };
     let remaining: readonly string[] = prep.send;
     let last: RsyncOutcome | undefined;
@@ -264,35 +263,6 @@ export class Lane {
     return { ok: true, outcome };
   }
 
-  /**
-   * What of `req` to send and how: paths a path job already landed since their last change are
-   * left out; `--ignore-times` only where a same-second rewrite could pass the quick check (see
-   * sent-history.ts). Full syncs go as asked.
-   */
-  async #prepare(req: SyncRequest): Promise<{ send: readonly string[]; force: boolean; alsoForced: string[]; at: number }> {
-    const at = Date.now();
-    if (req.action === 'tree' || req.full) {
-      const alsoForced: string[] = [];
-      const stats = await statAll(req.root, req.also ?? []);
-      (req.also ?? []).forEach((p, i) => {
-        const st = stats[i];
-        if (st && !this.#history.alreadyThere(req.root, p, st) && this.#history.needsForce(req.root, p, st, at)) alsoForced.push(p);
-      });
-      return { send: req.paths, force: req.ignoreTimes ?? req.forceAll ?? false, alsoForced, at };
-    }
-    if (req.ignoreTimes !== undefined) return { send: req.paths, force: req.ignoreTimes, alsoForced: [], at };
-    const stats = await statAll(req.root, req.paths);
-    const send: string[] = [];
-    let force = false;
-    req.paths.forEach((p, i) => {
-      const st = stats[i];
-      if (st && this.#history.alreadyThere(req.root, p, st)) return;
-      send.push(p);
-      if (st && !force) force = this.#history.needsForce(req.root, p, st, at);
-    });
-    return { send, force, alsoForced: [], at };
-  }
-
   #deleteForm(probe: boolean): Promise<DeleteForm> {
     if (this.#form) return this.#form;
     if (!probe) return Promise.resolve('unknown');
@@ -355,18 +325,6 @@ function throttled<T>(ms: number, fn: (v: T) => void): { see: (v: T) => void; fl
       held = undefined;
     },
   };
-}
-
-const STAT_BATCH = 64;
-
-/** lstat of each path (undefined: missing or unreadable: it is sent, and rsync says what it is). */
-async function statAll(root: string, paths: readonly string[]): Promise<(PathStat | undefined)[]> {
-  const out: (PathStat | undefined)[] = [];
-  for (let i = 0; i < paths.length; i += STAT_BATCH) {
-    const chunk = paths.slice(i, i + STAT_BATCH);
-    out.push(...(await Promise.all(chunk.map((p) => lstat(pathBytes(root, p)).then((st) => ({ mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }), () => undefined)))));
-  }
-  return out;
 }
 
 function nothingToSend(): RsyncOutcome {

@@ -17,6 +17,11 @@
  * stat'ed it at `start`, and its ctime (which no application can set back) is older than that by
  * more than the kernel's coarse timestamp granularity. This is the dirty re-run after an in-flight
  * job that in fact read the final bytes.
+ *
+ * Compromise: a writer that changes bytes through mmap stamps mtime and ctime only on its first
+ * write to a clean page, so later writes to the same dirty pages move neither. rsync's quick check
+ * cannot see such a change, and neither can these rules; only forcing every event's path (the old
+ * behaviour, one delta pass over each re-sent file on both ends) did.
  */
 
 export interface PathStat {

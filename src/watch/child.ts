@@ -8,6 +8,7 @@
  * in the parent. It exits when the parent goes away.
  */
 import type { Pattern } from '../config/types.js';
+import { errorText } from '../errors.js';
 import type { BackendName, ChildMessage, ChildOptions, RawEvent } from './protocol.js';
 
 function send(msg: ChildMessage): void {
@@ -17,10 +18,6 @@ function send(msg: ChildMessage): void {
   } catch {
     // The channel closed under us: the disconnect handler ends the process.
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 async function watchWithParcel(root: string): Promise<void> {

@@ -238,9 +238,8 @@ export class RootWatch {
   }
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** One definition, in src/errors.ts. */
+export { errorText } from '../errors.js';
 
 export function subscribeHint(message: string): string {
   return /ENOSPC|No space left/i.test(message)

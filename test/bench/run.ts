@@ -156,7 +156,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
   const meter = await meterFor(cli.child.pid!, `tss-${name}-${rep}`);
   b.cpuHow = meter.how;
   try {
-    await waitFile(join(state, 'running'));
+    await waitLive(cli);
     await sleep(500);
     const idleProcs = await meter.processes();
     let maxProcs = 0;
@@ -269,7 +269,7 @@ async function latency(b: Bench, log: (s: string) => void): Promise<void> {
   const cli = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
   const dst = b.daemon.modules['live']!;
   try {
-    await waitFile(join(state, 'running'));
+    await waitLive(cli);
     await sleep(1000);
     const lat: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -353,12 +353,18 @@ async function main(): Promise<void> {
   }
 }
 
-async function waitFile(p: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await stat(p).then(() => true, () => false)) return;
+/**
+ * Until the watcher is live ("watching N root(s)", emitted once every root's watch is set): the
+ * run marker is written before the watcher starts, and under load writes made in between were
+ * never seen (a fresh start has nothing to catch up from), so a run could wait forever.
+ */
+async function waitLive(cli: { output: () => string; child: { exitCode: number | null } }): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (/watching \d+ root\(s\)/.test(cli.output())) return;
+    if (cli.child.exitCode !== null) throw new Error(`tssersync exited at start:\n${cli.output()}`);
     await sleep(50);
   }
-  throw new Error(`${p} did not appear`);
+  throw new Error(`tssersync did not start watching within 30 s:\n${cli.output()}`);
 }
 
 main().catch((err) => {

@@ -350,7 +350,7 @@ test('maxDelete: a job over the limit is reported and held in the replay log, no
 test('a receiver that refuses one directory (exit 23): only those paths go to the replay log', async () => {
   const refusing = await startRsyncDaemon({ modules: ['partial'], moduleExtra: ['exclude = /blocked/'] });
   const { src, conf, dst, log, events } = await setup('partial', { daemon: refusing });
-  const run = start(['-o', conf], events);
+  const run = start(['--debug', '-o', conf], events);
   try {
     await live(src, dst);
     await mkdir(join(src, 'blocked'));
@@ -365,7 +365,11 @@ test('a receiver that refuses one directory (exit 23): only those paths go to th
       const r = await replayRecords(log);
       return r.length > 0 && !(await treeDiff(src, dst, (rel) => rel.startsWith('blocked'))).length ? r : undefined;
     }, 20000, 'the refused paths in the replay log');
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every job has ended: the channel's last queue report (debug, throttled, one when it settles) says nothing pending or in flight.
+    await waitFor(async () => {
+      const last = (await logged(events)).filter((e) => e.type === 'queue').at(-1);
+      return last?.type === 'queue' && last.pending === 0 && last.inFlight === 0;
+    }, 20000, 'the channel to settle');
     const paths = new Set((await replayRecords(log)).map((r) => r.path));
     assert.ok([...paths].every((p) => p === 'blocked' || p.startsWith('blocked/')), `only refused paths are logged: ${[...paths].join(', ')}`);
     assert.ok(records.every((r) => r.exitCode === 23), JSON.stringify(records));

@@ -74,13 +74,13 @@ async function live(src: string, dst: string): Promise<void> {
   }, 20000, 'the first file to replicate');
 }
 
-test('status and /metrics: not running (exit 3), idle (lag 0, exit 0), remote down (failing with its cause, lag grows, remote_up 0, exit 1, 503), back (lag 0, exit 0, 200)', async () => {
+test('status and /metrics: not running (exit 5), idle (lag 0, exit 0), remote down (failing with its cause, lag grows, remote_up 0, exit 1, 503), back (lag 0, exit 0, 200)', async () => {
   const port = await freePort();
   const { src, state, conf, dst } = await setup('st', { tssersync: `\n    <retry count="1"/>\n    <metrics listen="127.0.0.1:${port}"/>` });
   const R = { remote: 'tsuser@127.0.0.1::st' };
   const RR = { root: src, ...R };
   const none = await status(conf);
-  assert.equal(none.code, 3, `no daemon: exit 3\n${none.stderr}`);
+  assert.equal(none.code, 5, `no daemon: exit 5\n${none.stderr}`);
   assert.match(none.stderr, /not running/);
 
   const run = startCli(['--foreground', '-o', conf]);
@@ -155,7 +155,7 @@ test('status and /metrics: not running (exit 3), idle (lag 0, exit 0), remote do
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
   assert.ok(!existsSync(join(state, 'status.sock')), 'the socket is removed at stop');
-  assert.equal((await status(conf)).code, 3);
+  assert.equal((await status(conf)).code, 5);
 });
 
 test('status during -r: progress rises to the local count of the source (a user -v in commonParams changes nothing), then lastFullSync holds the total', async () => {

@@ -50,7 +50,6 @@ test('an outage with many failed jobs sends exactly one remote-failing and one r
   status = new StatusService(config, emit);
   alerts = new AlertHooks(config, { emit, retryDelayMs: fast });
   const engine = new Engine(config, { emit, retryDelayMs: fast });
-  status.attach(engine, config);
   await engine.start();
   const dst = daemon.modules['alerts']!;
   const payloads = () => hook.requests.map((r) => JSON.parse(r.body) as AlertPayload);

@@ -1,4 +1,4 @@
-/** Every gap of reference/watcher-facts.md through the whole pipeline, with @parcel/watcher (the suite: watch-gaps-suite.ts). */
+/** The gaps of reference/watcher-facts.md through the whole pipeline (mkdir -p, mv, tar x, cp -r, rm -rf) with the parcel backend: watch-gaps-suite.ts. */
 import { gapsSuite } from './watch-gaps-suite.js';
 
-gapsSuite('parcel');
+gapsSuite('parcel', 'tools');

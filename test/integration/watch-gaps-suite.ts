@@ -14,8 +14,14 @@ import { makeConfig, daemonRemote } from '../support/config.js';
 import { tempDir, waitForSameTree, AWKWARD_NAMES } from '../support/tree.js';
 import type { BackendName } from '../../src/watch/protocol.js';
 
-/** The suite, for one backend: watch-gaps.test.ts (inotify) and watch-gaps-parcel.test.ts each run it (one file each: a file has 300 s). */
-export function gapsSuite(backend: BackendName): void {
+/**
+ * The suite, for one backend and one part: `tools` (mkdir -p, mv, tar, cp, rm -rf) or `load` (8
+ * writers, the storm). Four files run it (watch-gaps{,-load,-parcel,-parcel-load}.test.ts): a test
+ * file has 300 s, and on a loaded machine one part alone takes up to 150 s.
+ */
+export function gapsSuite(backend: BackendName, part: 'tools' | 'load'): void {
+  const tools = part === 'tools';
+  const load = part === 'load';
   let daemon: RsyncDaemon;
   let work: { path: string; cleanup: () => Promise<void> };
   const timings: string[] = [];
@@ -75,7 +81,7 @@ export function gapsSuite(backend: BackendName): void {
     timings.push(`${what} ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
 
-  test(`[${backend}] mkdir -p with writes at once and one second later; mv d1 d2 then a write to d2/sub/f`, async () => {
+  if (tools) test(`[${backend}] mkdir -p with writes at once and one second later; mv d1 d2 then a write to d2/sub/f`, async () => {
     await withEngine('dirs', async (src, dst) => {
       await mkdir(join(src, 'a/b/c'), { recursive: true });
       await writeFile(join(src, 'a/b/c/now'), 'at once');
@@ -92,7 +98,7 @@ export function gapsSuite(backend: BackendName): void {
     });
   });
 
-  test(`[${backend}] a tree unpacked with tar x and one copied with cp -r`, async () => {
+  if (tools) test(`[${backend}] a tree unpacked with tar x and one copied with cp -r`, async () => {
     const fixture = join(work.path, 'fixture');
     for (let d = 0; d < 50; d++) {
       await mkdir(join(fixture, `dir${d}/inner`), { recursive: true });
@@ -109,7 +115,7 @@ export function gapsSuite(backend: BackendName): void {
     });
   });
 
-  test(`[${backend}] rm -rf of a tree of 20,000 entries`, async () => {
+  if (tools) test(`[${backend}] rm -rf of a tree of 20,000 entries`, async () => {
     await withEngine(
       'rmrf',
       async (src, dst) => {
@@ -136,7 +142,7 @@ export function gapsSuite(backend: BackendName): void {
     writeFileSync(sub + '/f' + i, 'writer ' + id + ' file ' + i);
   }`;
 
-  test(`[${backend}] 8 parallel writers creating 50,000 files`, async () => {
+  if (load) test(`[${backend}] 8 parallel writers creating 50,000 files`, async () => {
     await withEngine('writers', async (src, dst) => {
       await Promise.all(Array.from({ length: 8 }, (_, id) => run(process.execPath, ['-e', WRITER, src, String(50000 / 8), String(id)])));
       // Generous: on a loaded 2-core machine the byte-for-byte check of 2×50,000 files alone takes ~20 s.
@@ -156,7 +162,7 @@ export function gapsSuite(backend: BackendName): void {
     };
   }
 
-  test(`[${backend}] a seeded storm of 4,000 mixed operations`, async () => {
+  if (load) test(`[${backend}] a seeded storm of 4,000 mixed operations`, async () => {
     const SEED = 20261124;
     await withEngine('storm', async (src, dst) => {
       const rnd = prng(SEED);

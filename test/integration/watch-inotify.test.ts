@@ -70,11 +70,16 @@ test('[inotify] a SIGSTOPped child overflows the kernel queue: reported as a gap
     process.kill(pid, 'SIGSTOP');
     try {
       for (let i = 0; i < 20_000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, k) => writeFile(join(h.root, 'burst', `f${i + k}`), '')));
+      // Created after the queue overflowed: its IN_CREATE is lost with the rest.
+      await mkdir(join(h.root, 'late', 'inner'), { recursive: true });
     } finally {
       process.kill(pid, 'SIGCONT');
     }
     const g = await h.gap((x) => x.dir === '' && /overflow/.test(x.reason), 'the overflow gap', 20_000);
     assert.match(g.reason, /max_queued_events/);
+    // The tree was walked again after the overflow: the lost directory is watched now.
+    await writeFile(join(h.root, 'late', 'inner', 'after'), 'a');
+    await h.change((c) => c.path === 'late/inner/after', 'a write into a directory whose creation was lost', 10_000);
   } finally {
     await h.cleanup();
   }

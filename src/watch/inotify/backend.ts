@@ -12,7 +12,8 @@
  *   created before a watch existed is in that tree, and everything after raises events.
  * - IN_MOVED_FROM waits a moment for its IN_MOVED_TO (same cookie): a pair is a rename inside the
  *   tree, a lone IN_MOVED_FROM is a move out (its subtree is unwatched), a lone IN_MOVED_TO a move in.
- * - IN_Q_OVERFLOW (wd -1): the kernel dropped events and cannot say where: a gap of the root.
+ * - IN_Q_OVERFLOW (wd -1): the kernel dropped events and cannot say where: the tree is walked again
+ *   (directories created meanwhile get their watch) and the root is reported as a gap.
  * - ENOSPC (out of watches): the directory is reported once with the sysctl to raise, kept on a
  *   list, tried again every `unwatchedPollMs`, and reported as a gap each time it still fails, so
  *   the parent reconciles it: polled, never silently unwatched.
@@ -143,6 +144,11 @@ export class InotifyWatch {
     for (const ev of events) {
       if (this.#state === 'dead') return;
       if (ev.mask & IN_Q_OVERFLOW) {
+        // Lost events may include IN_CREATE of directories, which would stay unwatched: walk the
+        // tree again (a known directory gives back its own wd), then reconcile the root.
+        out.flush(this.#sink);
+        const root = this.#map.rootWd;
+        if (root !== undefined) await this.#scanBelow(root);
         this.#sink.gap('', 'inotify event queue overflow (fs.inotify.max_queued_events)');
         continue;
       }

@@ -57,6 +57,8 @@ test('a failing remote: state failing with its cause and since when; lag grows f
   for (let i = 1; i <= 4; i++) {
     m.apply({ type: 'job-failed', level: 'warn', message: '', remote: A, root: R, paths: 2, exitCode: 10, attempt: i, willRetry: i < 4 }, T0 + i);
   }
+  // The engine's follow-up for the same job (its paths went to the replay log) is not a second failure.
+  m.apply({ type: 'job-failed', level: 'error', message: '', remote: A, root: R, paths: 2, exitCode: 10, attempt: 4, willRetry: false, logged: true }, T0 + 5);
   m.apply({ type: 'remote-health', level: 'error', message: 'x', remote: A, healthy: false, cause: 'exit 10 (error in socket I/O)' }, T0 + 10);
   m.apply({ type: 'remote-health', level: 'error', message: 'x', remote: A, healthy: false, cause: 'exit 10 (error in socket I/O)' }, T0 + 20);
   m.apply({ type: 'replay-log', level: 'debug', message: '', channels: [{ root: R, remote: A, records: 2, oldestMs: T0 }, { root: R, remote: 'hook:http', records: 1, oldestMs: T0 }] }, T0 + 30);
@@ -182,4 +184,17 @@ test('replay records older than the threshold raise replay-old; lag past its thr
   assert.deepEqual(d.check(m.snapshot(T0 + 601_000), T0 + 601_000).map((a) => a.alert), ['replay-old']);
   m.apply({ type: 'replay-log', level: 'debug', message: '', channels: [] }, T0 + 602_000);
   assert.deepEqual(d.check(m.snapshot(T0 + 602_000), T0 + 602_000).map((a) => alertName(a)).sort(), ['lag-normal', 'replay-cleared']);
+});
+
+test('a reloaded config keeps the alerts already raised (no second remote-failing) and declares new channels', () => {
+  const m = new StatusModel([{ root: R, remote: A }]);
+  const d = new AlertDetector();
+  m.apply({ type: 'remote-health', level: 'error', message: '', remote: A, healthy: false, cause: 'exit 10' }, T0);
+  assert.deepEqual(d.check(m.snapshot(T0), T0).map((a) => alertName(a)), ['remote-failing']);
+  const after = new AlertDetector(undefined, d.active());
+  m.declare([{ root: R, remote: A }, { root: R, remote: B }]);
+  assert.deepEqual(after.check(m.snapshot(T0 + 1), T0 + 1), []);
+  assert.deepEqual(m.snapshot(T0 + 1).channels.map((c) => c.remote), [A, B]);
+  m.apply({ type: 'remote-health', level: 'info', message: '', remote: A, healthy: true }, T0 + 2);
+  assert.deepEqual(after.check(m.snapshot(T0 + 2), T0 + 2).map((a) => alertName(a)), ['remote-back']);
 });

@@ -133,7 +133,7 @@ test('the priority launcher goes before the binary in every form', () => {
   assert.deepEqual(path.slice(0, 10), ['/usr/bin/nice', '-n', '10', '/usr/bin/ionice', '-c2', '-n7', 'rsync', '--info=stats1', '--modify-window=-1', '-artuz']);
   const full = buildRsyncArgv({ remote: daemon, rsync: launched, action: 'tree', full: true, deleteMissing: false, ignoreTimes: false });
   assert.deepEqual(full.slice(0, 7), [...launched.launcher, 'rsync']);
-  const del = buildDeleteFallbackArgv({ remote: daemon, rsync: launched, parent: '', names: ['x'] });
+  const del = buildDeleteFallbackArgv({ remote: daemon, rsync: launched, parent: '' });
   assert.deepEqual(del.slice(0, 7), [...launched.launcher, 'rsync']);
 });
 

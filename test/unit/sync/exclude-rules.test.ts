@@ -1,7 +1,7 @@
 /** Which <filter> regexes have an exact rsync rule (Sersync's stock shapes), and which are walked. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { literalOf, rsyncRuleFor } from '../../../src/sync/exclude-rules.js';
+import { literalOf, literalsOf, rsyncRuleFor, rsyncRulesFor } from '../../../src/sync/exclude-rules.js';
 
 test('stock and similar shapes translate to one rsync rule', () => {
   const cases: Array<[string, string]> = [
@@ -24,9 +24,21 @@ test('stock and similar shapes translate to one rsync rule', () => {
 });
 
 test('anything else is walked: no rsync glob selects exactly the same entries', () => {
-  for (const src of ['(.*)', '.*', '^(?!keep).*\\.log', '(.*)\\.(gz|bz2)', '(.*)/cache', 'a/b', '^a/b/*', '(.*)[0-9]', 'x.y', '(.*)\\.gz|tmp', 'a+', '\\d+', '(.*)\\.gz(.*)', '^info/.*', '\\w']) {
+  for (const src of ['(.*)', '.*', '^(?!keep).*\\.log', '(.*)\\.(gz|bz2)+', '(.*)\\.((gz))', '(.*)/cache', '(.*)\\.(?=gz)', '(.*)(a/b|c)', 'a/b', '^a/b/*', '(.*)[0-9]', 'x.y', '(.*)\\.gz|t.p', 'a+', '\\d+', '(.*)\\.gz(.*)', '^info/.*', '\\w']) {
     assert.equal(rsyncRuleFor(src), undefined, src);
   }
   assert.equal(literalOf('a\\.b'), 'a.b');
   assert.equal(literalOf('a\\nb'), undefined, 'an escape other than a plain character is not a literal');
+});
+
+test('groups of literal alternatives: one rule per combination (capped)', () => {
+  assert.deepEqual(rsyncRulesFor('(.*)\\.(gz|bz2)'), ['- *.gz', '- *.bz2']);
+  assert.deepEqual(rsyncRulesFor('(.*)\\.(?:tar\\.)?gz'), undefined, 'a quantified group is not a literal');
+  assert.deepEqual(rsyncRulesFor('(.*)(\\.tmp|~)'), ['- *.tmp', '- *~']);
+  assert.deepEqual(rsyncRulesFor('^(info|static)/*'), ['- /info', '- /static']);
+  assert.deepEqual(rsyncRulesFor('(.*)\\.(a|b)(c|d)'), ['- *.ac', '- *.ad', '- *.bc', '- *.bd']);
+  assert.equal(rsyncRuleFor('(.*)\\.(gz|bz2)'), undefined, 'not a single rule');
+  assert.deepEqual(literalsOf('x(a|)'), ['xa', 'x']);
+  assert.deepEqual(rsyncRulesFor('(.*)\\.gz|^info/*|(.*)\\.gz'), ['- *.gz', '- /info'], 'top-level branches: the union');
+  assert.equal(literalsOf('(a|b)(c|d)(e|f)(g|h)(i|j)(k|l)(m|n)'), undefined, 'past 64 combinations: walked');
 });
