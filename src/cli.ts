@@ -98,6 +98,12 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function runForeground(args: Args, first: Config): Promise<number> {
+  // A signal that arrives while starting (a reload or stop sent during a restart) would take the
+  // default action and end the process without a word: kept here, acted on once the handlers
+  // below are in place (the model test's SIGHUP right after a restart killed the daemon).
+  const early: NodeJS.Signals[] = [];
+  const remember = (s: NodeJS.Signals) => void early.push(s);
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, remember);
   const toTerminal = !args.daemonChild;
   let logger: Logger = createLogger({ console: toTerminal, file: args.daemonChild || args.daemon || args.logFile ? first.logFile : undefined, debug: first.debug });
   // The one stream: the logger and the status model are both sinks of it (-m runs serve no status).
@@ -166,7 +172,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
       });
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGHUP', () =>
+    const reload = () =>
       void serially(async () => {
         let next: Config;
         try {
@@ -183,8 +189,13 @@ async function runForeground(args: Args, first: Config): Promise<number> {
         await engine.start();
         await serveMetrics(config);
         await startAlerts(config);
-      }),
-    );
+      });
+    process.on('SIGHUP', reload);
+    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, remember);
+    for (const s of early) {
+      if (s === 'SIGHUP') reload();
+      else void shutdown(s);
+    }
   });
 }
 

@@ -177,8 +177,8 @@ export async function runModel(o: ModelOptions): Promise<ModelResult> {
     const c = cli;
     cli = undefined;
     c.child.kill(signal);
-    await c.exited;
-    outputs += `--- tssersync output (ended by ${signal}) ---\n${c.output()}\n`;
+    const code = await c.exited;
+    outputs += `--- tssersync output (sent ${signal}; exit code ${code}, signal ${c.child.signalCode}) ---\n${c.output()}\n`;
   };
 
   try {
@@ -256,7 +256,7 @@ export async function runModel(o: ModelOptions): Promise<ModelResult> {
       if (Date.now() > deadline) break;
       await sleep(500);
     }
-    if (cli && cli.child.exitCode !== null) problems.push(`tssersync exited on its own with code ${cli.child.exitCode}`);
+    if (cli && (cli.child.exitCode !== null || cli.child.signalCode !== null)) problems.push(`tssersync ended on its own (exit code ${cli.child.exitCode}, signal ${cli.child.signalCode})`);
   } catch (err) {
     problems.push(`model run error: ${(err as Error).stack ?? String(err)}`);
     ok = false;

@@ -5,7 +5,8 @@
  *
  * The exclude rule (docs/configuration.md, `<filter>`): each `expression` is a full-match regex
  * tested against `name` for an entry in the root and `/dir/…/name` below it; a directory also
- * against `rel/path/`; an entry is excluded when it or any ancestor directory matches. A name that
+ * against `rel/path/`; an entry is excluded when it or any ancestor directory matches; the
+ * expression is compiled with the `s` flag (`.` matches a newline in a name). A name that
  * is not UTF-8 is tested in its Latin-1 reading: the model's expressions use only ASCII literals
  * and `.*`, for which every one-unit-per-byte reading gives the same answer.
  */
@@ -83,7 +84,8 @@ function selfExcluded(res: readonly RegExp[], rel: string, isDir: boolean): bool
 /** `key` (Latin-1 bytes) is excluded by `expressions`: itself or an ancestor directory matches. */
 export function excluded(expressions: readonly string[], key: Key, isDir: boolean): boolean {
   if (expressions.length === 0) return false;
-  const res = expressions.map((e) => new RegExp(`^(?:${e})$`));
+  // Compiled with the s flag, as documented: `.` matches a newline in a name too.
+  const res = expressions.map((e) => new RegExp(`^(?:${e})$`, 's'));
   const parts = key.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const rel = text(Buffer.from(parts.slice(0, i).join('/'), 'latin1'));
