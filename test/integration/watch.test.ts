@@ -90,7 +90,9 @@ for (const backend of BACKENDS) {
       await tick(150);
       await writeFile(join(h.root, 'sentinel'), 's');
       await h.change((c) => c.path === 'sentinel', 'the sentinel');
-      assert.deepEqual(h.changes.map((c) => c.path), ['sentinel']);
+      // inotify may report the sentinel's create, modify and close_write in separate reads (all on
+      // here); what matters is that nothing but the sentinel is reported.
+      assert.deepEqual([...new Set(h.changes.map((c) => c.path))], ['sentinel']);
       assert.deepEqual(h.gaps, [], 'no rewatch for a directory createFolder ignores');
     } finally {
       await h.cleanup();
