@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from './config/types.js';
 import { EnvironmentError, TssersyncError } from './errors.js';
+import { pidAlive } from './replay/lock.js';
 
 const READY = 'tssersync:ready';
 
@@ -49,17 +50,9 @@ export function notifyParentReady(): void {
 async function refuseIfRunning(pidFile: string): Promise<void> {
   const text = await readFile(pidFile, 'utf8').catch(() => '');
   const pid = Number(text.trim());
-  if (pid > 0 && isAlive(pid)) throw new EnvironmentError(`tssersync is already running (pid ${pid}, pid file ${pidFile}); stop it first: kill ${pid}`);
+  if (pid > 0 && pidAlive(pid)) throw new EnvironmentError(`tssersync is already running (pid ${pid}, pid file ${pidFile}); stop it first: kill ${pid}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function writePidFile(pidFile: string): Promise<void> {
   await refuseIfRunning(pidFile).catch((err: unknown) => {

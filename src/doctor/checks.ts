@@ -18,6 +18,7 @@ import { runRsync } from '../sync/runner.js';
 import { checkInotifyLimits, countDirectories } from '../watch/limits.js';
 import { askStatus, statusSocketPath } from '../status/socket.js';
 import { diagnoseWrite, type Finding } from './diagnose.js';
+import { pidAlive } from '../replay/lock.js';
 
 /** A remote that hangs (a blackholed address) is given up after this long. */
 const REMOTE_TIMEOUT_MS = 30_000;
@@ -71,7 +72,7 @@ export async function checkStateDir(config: Config): Promise<Finding> {
 
 export async function checkRunning(config: Config): Promise<Finding> {
   const pid = Number((await readFile(config.pidFile, 'utf8').catch(() => '')).trim());
-  const alive = pid > 0 && isAlive(pid);
+  const alive = pid > 0 && pidAlive(pid);
   const asked = await askStatus(statusSocketPath(config.stateDir), 3000).catch(() => undefined);
   const served = asked?.kind === 'report' ? asked.report.pid : undefined;
   if (!alive && served === undefined) return { level: 'ok', check: 'instance', message: 'no tssersync runs for this config' };
@@ -163,11 +164,3 @@ export async function checkRemote(config: Config, remote: RemoteConfig): Promise
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
