@@ -26,13 +26,16 @@ test('[inotify] non-UTF-8 names (Latin-1 0xe9, GBK, 0xff) created, renamed and d
     const abs = (rel: Buffer[]) => pathBytes(h.root, rel.map((b) => nameFromBytes(b)).join('/'));
     for (const n of names) await writeFile(abs([n]), n);
     for (const n of names) {
-      const c = await h.change((x) => x.path === nameFromBytes(n) && x.state === 'file', `create of ${n.toString('hex')}`);
-      assert.equal(c.event, 'update', 'sent at close_write (createFile is off)');
+      // The event word is a hint: IN_CREATE and IN_CLOSE_WRITE read in one batch come as one change.
+      await h.change((x) => x.path === nameFromBytes(n) && x.state === 'file', `create of ${n.toString('hex')}`);
     }
     // A directory with a GBK name, a file in it, then the directory renamed to a 0xff name.
     const dir = Buffer.from([0xd6, 0xd0, 0xce, 0xc4]); // GBK 中文
     const to = Buffer.from([0xfe, 0xff]);
     await mkdir(abs([dir]));
+    // Once the directory is reported it is watched: the write below must then come as its own event
+    // (a write before that is covered by the directory's scan instead, as watch-gaps tests).
+    await h.change((x) => x.path === nameFromBytes(dir) && x.state === 'dir', 'the GBK directory');
     await writeFile(abs([dir, names[0]!]), 'inside');
     await h.change((x) => x.path === `${nameFromBytes(dir)}/${nameFromBytes(names[0]!)}`, 'the file inside the GBK directory');
     await rename(abs([dir]), abs([to]));
