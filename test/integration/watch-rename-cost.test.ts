@@ -98,6 +98,31 @@ test('a renamed 100 MB directory behind a 5 MB/s link lands in seconds, not the 
   );
 });
 
+test('mkdir d && mv x d/: moved in before the new directory had its watch, still not sent again', async () => {
+  await withEngine(
+    'mkdir-mv',
+    5000,
+    async (src) => {
+      await fill(join(src, 'x'), Array.from({ length: 8 }, () => 5 * MB));
+      push(src);
+    },
+    async (src, dst, events) => {
+      const took = await timed(
+        src,
+        dst,
+        async () => {
+          await mkdir(join(src, 'd'));
+          await rename(join(src, 'x'), join(src, 'd', 'x'));
+        },
+        8000,
+        events,
+      );
+      // 40 MB at 5 MB/s: 8 s if sent again.
+      assert.ok(took < 4000, `took ${took.toFixed(0)} ms: the 40 MB were sent again\n${trace(events)}`);
+    },
+  );
+});
+
 test('several directories moved together (mv a/* b/) go as one seed, awkward names included', async () => {
   const names = ['one', 'two words', '-dash', '#hash', 'café'];
   await withEngine(
