@@ -166,6 +166,30 @@ test('a large file renamed in its directory uses the old copy as its basis', asy
   );
 });
 
+test('an atomic save (a temp file renamed over its target) costs one rsync, no seed', async () => {
+  await withEngine(
+    'atomic',
+    100_000,
+    async (src) => {
+      await writeFile(join(src, 'config.json'), '{"v":0}');
+      push(src);
+    },
+    async (src, dst, events) => {
+      for (let v = 1; v <= 5; v++) {
+        // After a quiet spell, as an editor saves: the leading edge applies to each save.
+        await new Promise((r) => setTimeout(r, 1100));
+        const before = events.filter((e) => e.type === 'job-start').length;
+        await writeFile(join(src, `.config.json.tmp${v}`), `{"v":${v}}`);
+        await rename(join(src, `.config.json.tmp${v}`), join(src, 'config.json'));
+        await waitForSameTree(src, dst);
+        const starts = events.filter((e) => e.type === 'job-start').length - before;
+        assert.equal(starts, 1, `save ${v}: ${starts} rsyncs\n${trace(events)}`);
+      }
+      assert.ok(!events.some((e) => /seeded|seeding/.test(e.message)), 'no seed for a small file');
+    },
+  );
+});
+
 test('a renamed directory whose old copy the remote lacks, or holds changed, still ends equal', async () => {
   await withEngine(
     'missing',
