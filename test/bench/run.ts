@@ -120,6 +120,16 @@ function shapes(seed: Buffer): Record<'burst1k' | 'burst10k' | 'storm', Shape> {
   };
 }
 
+/**
+ * Until the clock is in the next whole second. The storm starts from a tree written and pushed
+ * just before: on a fast disk all of that and the storm's first same-size rewrites fell in one
+ * second, and bare's single `rsync -a` (quick check: size and mtime in whole seconds) then left
+ * those files stale (seen at 13:05 on a quiet machine). Both runs wait the same.
+ */
+async function nextSecond(): Promise<void> {
+  await sleep(1000 - (Date.now() % 1000) + 5);
+}
+
 async function emptyDir(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
@@ -130,7 +140,10 @@ async function bareRun(b: Bench, shape: Shape, rep: number): Promise<Run> {
   await mkdir(staged);
   await emptyDir(dest);
   const before = await shape.prepare(staged);
-  if (before) await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+  if (before) {
+    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+    await nextSecond();
+  }
   const d0 = await b.daemonCpu.usageMs();
   const c0 = await reapedChildrenMs();
   const t0 = performance.now();
@@ -153,7 +166,10 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
   await mkdir(state);
   await emptyDir(dest);
   const before = await shape.prepare(src);
-  if (before) await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::live/`], src);
+  if (before) {
+    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::live/`], src);
+    await nextSecond();
+  }
   const conf = await writeXml(join(b.work, `confxml-${name}-${rep}.xml`), { src, state, daemon: b.daemon, module: 'live', tssersync: values.xml });
   if (values.params !== '-artuz') await writeFile(conf, (await readFile(conf, 'utf8')).replace('params="-artuz"', `params="${values.params}"`));
   const cli = startTss(['-o', conf, ...(values.trace ? ['--debug'] : [])], `${name}-${rep}`);
