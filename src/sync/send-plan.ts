@@ -44,19 +44,26 @@ export async function planSend(req: SyncRequest, history: SentHistory, at: numbe
 }
 
 /**
- * lstat is synchronous here, in slices with a turn of the event loop between them: measured with
- * process.cpuUsage, fs/promises lstat of a Buffer path costs 50-75 µs of CPU (the thread pool
- * round trip, and an Error with its stack for a missing path), lstatSync 10 µs; in the 10k burst
- * the promise form was 0.44 s of the engine's CPU. A slice blocks the loop for about 5 ms.
+ * lstat is synchronous here, with a turn of the event loop whenever the loop has been held for
+ * YIELD_MS: measured with process.cpuUsage, fs/promises lstat of a Buffer path costs 50-75 µs of
+ * CPU (the thread pool round trip, and an Error with its stack for a missing path), lstatSync
+ * 10 µs; in the 10k burst the promise form was 0.44 s of the engine's main thread. On a slow file
+ * system (a network mount) each call takes longer, so the yield is by time, not by count.
+ * HACK: a hung mount blocks the loop inside one call, where the promise form held only a pool
+ * thread; rsync could not read that tree either.
  */
-const STAT_SLICE = 512;
+const YIELD_MS = 5;
 
 /** lstat of each path (undefined: missing or unreadable: it is sent, and rsync says what it is). */
 async function statAll(root: string, paths: readonly string[]): Promise<(PathStat | undefined)[]> {
   const out: (PathStat | undefined)[] = [];
-  for (let i = 0; i < paths.length; i++) {
-    if (i > 0 && i % STAT_SLICE === 0) await new Promise((r) => setImmediate(r));
-    out.push(statOf(pathBytes(root, paths[i]!)));
+  let since = performance.now();
+  for (const p of paths) {
+    if (performance.now() - since > YIELD_MS) {
+      await new Promise((r) => setImmediate(r));
+      since = performance.now();
+    }
+    out.push(statOf(pathBytes(root, p)));
   }
   return out;
 }
