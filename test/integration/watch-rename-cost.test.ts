@@ -98,6 +98,31 @@ test('a renamed 100 MB directory behind a 5 MB/s link lands in seconds, not the 
   );
 });
 
+test('mkdir d && mv x d/: moved in before the new directory had its watch, still not sent again', async () => {
+  await withEngine(
+    'mkdir-mv',
+    5000,
+    async (src) => {
+      await fill(join(src, 'x'), Array.from({ length: 8 }, () => 5 * MB));
+      push(src);
+    },
+    async (src, dst, events) => {
+      const took = await timed(
+        src,
+        dst,
+        async () => {
+          await mkdir(join(src, 'd'));
+          await rename(join(src, 'x'), join(src, 'd', 'x'));
+        },
+        8000,
+        events,
+      );
+      // 40 MB at 5 MB/s: 8 s if sent again.
+      assert.ok(took < 4000, `took ${took.toFixed(0)} ms: the 40 MB were sent again\n${trace(events)}`);
+    },
+  );
+});
+
 test('several directories moved together (mv a/* b/) go as one seed, awkward names included', async () => {
   const names = ['one', 'two words', '-dash', '#hash', 'café'];
   await withEngine(
@@ -137,6 +162,30 @@ test('a large file renamed in its directory uses the old copy as its basis', asy
     async (src, dst, events) => {
       const took = await timed(src, dst, () => rename(join(src, 'dump.sql'), join(src, 'dump-2026-12-01.sql')), 6000, events);
       assert.ok(took < 4000, `took ${took.toFixed(0)} ms: the 12 MB were sent again`);
+    },
+  );
+});
+
+test('an atomic save (a temp file renamed over its target) costs one rsync, no seed', async () => {
+  await withEngine(
+    'atomic',
+    100_000,
+    async (src) => {
+      await writeFile(join(src, 'config.json'), '{"v":0}');
+      push(src);
+    },
+    async (src, dst, events) => {
+      for (let v = 1; v <= 5; v++) {
+        // After a quiet spell, as an editor saves: the leading edge applies to each save.
+        await new Promise((r) => setTimeout(r, 1100));
+        const before = events.filter((e) => e.type === 'job-start').length;
+        await writeFile(join(src, `.config.json.tmp${v}`), `{"v":${v}}`);
+        await rename(join(src, `.config.json.tmp${v}`), join(src, 'config.json'));
+        await waitForSameTree(src, dst);
+        const starts = events.filter((e) => e.type === 'job-start').length - before;
+        assert.equal(starts, 1, `save ${v}: ${starts} rsyncs\n${trace(events)}`);
+      }
+      assert.ok(!events.some((e) => /seeded|seeding/.test(e.message)), 'no seed for a small file');
     },
   );
 });

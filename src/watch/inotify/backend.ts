@@ -12,6 +12,8 @@
  *   created before a watch existed is in that tree, and everything after raises events.
  * - IN_MOVED_FROM waits a moment for its IN_MOVED_TO (same cookie): a pair is a rename inside the
  *   tree, a lone IN_MOVED_FROM is a move out (its subtree is unwatched), a lone IN_MOVED_TO a move in.
+ *   A directory a scan finds already watched (moved into a directory before that had its watch)
+ *   is a rename too: add_watch gives back its wd, whose old path the map still holds.
  * - IN_Q_OVERFLOW (wd -1): the kernel dropped events and cannot say where: the tree is walked again
  *   (directories created meanwhile get their watch) and the root is reported as a gap.
  * - ENOSPC (out of watches): the directory is reported once with the sysctl to raise, kept on a
@@ -87,6 +89,12 @@ export class InotifyWatch {
   /** Kernel events are handled strictly in order, scans included. */
   #chain: Promise<void> = Promise.resolve();
   readonly #moves = new Map<number, PendingMove>();
+  /**
+   * Directories a scan found already watched elsewhere in the tree: moved into a new directory
+   * before it had a watch (`mkdir d && mv x d/`: no IN_MOVED_TO was raised for it). The kernel
+   * hands back the same wd, so the old path is known: reported as renames after the scan.
+   */
+  #movedIn: { from: string; to: string }[] = [];
   /** Directories (relative paths) that could not be watched for lack of watches. */
   readonly #unwatched = new Set<string>();
   #unwatchedTimer: NodeJS.Timeout | undefined;
@@ -163,6 +171,7 @@ export class InotifyWatch {
         out.flush(this.#sink);
         const root = this.#map.rootWd;
         if (root !== undefined) await this.#scanBelow(root);
+        this.#renamesFound(out);
         this.#sink.gap('', 'inotify event queue overflow (fs.inotify.max_queued_events)');
         continue;
       }
@@ -178,6 +187,7 @@ export class InotifyWatch {
       if (ev.mask & IN_CREATE) {
         if (isDir) await this.#newDir(ev.wd, ev.name, rel);
         out.push(rel, 'create', 'create', isDir);
+        this.#renamesFound(out);
       }
       if (ev.mask & IN_DELETE) {
         if (isDir) this.#forget(this.#map.child(ev.wd, ev.name), false);
@@ -251,6 +261,12 @@ export class InotifyWatch {
     }
     if (!excluded) await this.#newDir(ev.wd, ev.name, rel);
     out.push(rel, 'create', 'moved_to', true);
+    this.#renamesFound(out);
+  }
+
+  /** Report the directories the last scan found moved in (see #movedIn). */
+  #renamesFound(out: Batch): void {
+    for (const m of this.#movedIn.splice(0)) out.rename(m.from, m.to, true);
   }
 
   // --- watching directories -----------------------------------------------------------------
@@ -266,7 +282,8 @@ export class InotifyWatch {
   #watch(parentWd: number, name: string, rel: string): number | undefined {
     const r = this.#sys.addWatch(this.#fd, pathBytes(this.#o.root, rel), this.#mask);
     if (r.wd !== undefined) {
-      this.#map.add(r.wd, parentWd, name);
+      const before = this.#map.has(r.wd) ? this.#map.pathOf(r.wd) : undefined;
+      if (this.#map.add(r.wd, parentWd, name) && before !== undefined && before !== rel) this.#movedIn.push({ from: before, to: rel });
       this.#unwatched.delete(rel);
       return r.wd;
     }
