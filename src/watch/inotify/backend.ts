@@ -34,6 +34,7 @@ import {
 } from './constants.js';
 import { decodeEvents, type InotifyEvent } from './decode.js';
 import { DirMap } from './dir-map.js';
+import { DEFAULT_PACE, TokenBucket, type PaceOptions } from './pace.js';
 import type { InotifyCalls } from './syscalls.js';
 
 export interface InotifySink {
@@ -50,6 +51,8 @@ export interface InotifyOptions {
   readonly excludes: readonly Pattern[];
   readonly switches: EventSwitches;
   readonly unwatchedPollMs: number;
+  /** How often the descriptor is read once events come fast (pace.ts). @default DEFAULT_PACE */
+  readonly pace?: PaceOptions;
 }
 
 /** How long an IN_MOVED_FROM waits for its IN_MOVED_TO before it counts as a move out. */
@@ -58,6 +61,8 @@ const MOVE_PAIR_MS = 20;
 const SCAN_WORKERS = 4;
 /** 64 KiB: about 2,000 events per read; the kernel never splits one. */
 const READ_SIZE = 64 * 1024;
+/** A read within this of READ_SIZE may have left events behind (one event is at most 16 + 256 bytes). */
+const FULL_MARGIN = 4096;
 
 const raiseHint =
   'the inotify watch limit is reached: raise it with `sysctl -w fs.inotify.max_user_watches=N` ' +
@@ -93,6 +98,8 @@ export class InotifyWatch {
   /** Directories (relative paths) that could not be watched for lack of watches. */
   readonly #unwatched = new Set<string>();
   #unwatchedTimer: NodeJS.Timeout | undefined;
+  /** The next read, while it waits for its turn (pace.ts). */
+  #readTimer: NodeJS.Timeout | undefined;
 
   constructor(o: InotifyOptions, sys: InotifyCalls, sink: InotifySink) {
     this.#o = o;
@@ -129,7 +136,10 @@ export class InotifyWatch {
    */
   #readLoop(): void {
     const buf = Buffer.allocUnsafe(READ_SIZE);
+    const pace = new TokenBucket(performance.now(), this.#o.pace ?? DEFAULT_PACE);
     const next = (): void => {
+      this.#readTimer = undefined;
+      if (this.#state === 'dead') return;
       read(this.#fd, buf, 0, READ_SIZE, null, (err, n) => {
         if (this.#state === 'dead') return;
         if (err) {
@@ -142,7 +152,10 @@ export class InotifyWatch {
         this.#chain = this.#chain
           .then(() => this.#handle(events))
           .catch((e: unknown) => this.#sink.warn(`handling inotify events failed: ${e instanceof Error ? e.message : String(e)}`));
-        next();
+        // A nearly full buffer: more is queued in the kernel, read it at once (never risk an overflow).
+        const wait = n > READ_SIZE - FULL_MARGIN ? 0 : pace.take(performance.now());
+        if (wait === 0) next();
+        else this.#readTimer = setTimeout(next, wait);
       });
     };
     next();
@@ -405,6 +418,7 @@ export class InotifyWatch {
     if (this.#state === 'dead') return;
     this.#state = 'dead';
     clearTimeout(this.#unwatchedTimer);
+    clearTimeout(this.#readTimer);
     for (const m of this.#moves.values()) clearTimeout(m.timer);
     if (this.#fd < 0) return;
     const root = this.#map.rootWd;
