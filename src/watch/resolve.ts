@@ -31,7 +31,16 @@ export interface Resolved {
 }
 
 /** `abs` relative to `root` in POSIX form, or undefined when it is not below the root. */
+/** A relative path with an empty, `.` or `..` segment, or a trailing slash: needs path.relative. */
+const NOT_CANONICAL = /(^|\/)\.{0,2}(\/|$)/;
+
 export function toRelative(root: string, abs: string): string | undefined {
+  // Fast path (every event: path.relative normalises both sides, 2-3 µs each): the backends build
+  // `${root}/${rel}` with rel already canonical.
+  if (abs.length > root.length + 1 && abs.startsWith(root) && abs.charCodeAt(root.length) === 0x2f && !root.endsWith('/')) {
+    const rest = abs.slice(root.length + 1);
+    if (!NOT_CANONICAL.test(rest)) return rest;
+  }
   const rel = relative(root, abs);
   if (rel === '') return '';
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
