@@ -7,12 +7,16 @@
  * - On a terminal (`-r`): one line, rewritten in place, until the full sync has landed.
  * - Not on a terminal: a log line every 10 s while a full sync runs.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import type { Emit, EngineEvent } from './events.js';
 import type { ChannelStatus } from './status/model.js';
 import type { StatusReport } from './status/report.js';
 import { bytes, seconds } from './status/report.js';
 
+const SLASH = Buffer.from('/');
+/** Files stat'ed between two turns of the event loop. */
+const STAT_YIELD = 2000;
 /** `source-count` events at most this often while a count runs. */
 const COUNT_REPORT_MS = 1000;
 /** A count this recent is reused by the next full sync of the root (a second remote's, say). */
@@ -45,6 +49,7 @@ export class SourceCounter {
     let files = 1; // the root itself, as rsync counts "."
     let size = 0;
     let last = Date.now();
+    let stats = 0;
     const say = (complete: boolean) =>
       this.emit({ type: 'source-count', level: 'debug', message: `${root}: ${files} entries, ${size} bytes${complete ? '' : ' so far'}`, root, files, bytes: size, complete });
     // Names as bytes: a name that is not UTF-8 must still be found (core/names.ts).
@@ -53,10 +58,22 @@ export class SourceCounter {
       const dir = stack.pop()!;
       const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' }).catch(() => []);
       for (const d of entries) {
-        const path = Buffer.concat([dir, Buffer.from('/'), d.name as unknown as Buffer]);
         files++;
-        if (d.isDirectory()) stack.push(path);
-        else if (d.isFile()) size += (await lstat(path).catch(() => undefined))?.size ?? 0;
+        if (!d.isDirectory() && !d.isFile()) continue;
+        const path = Buffer.concat([dir, SLASH, d.name as unknown as Buffer]);
+        if (d.isDirectory()) {
+          stack.push(path);
+          continue;
+        }
+        // lstatSync: the count of 100,000 files took 7.7 s of CPU through fs/promises (a promise, a
+        // thread-pool round trip and, for a vanished file, an Error each), 0.58 s this way. A turn
+        // of the event loop every STAT_YIELD files keeps a huge directory from blocking it.
+        if (++stats % STAT_YIELD === 0) await new Promise((r) => setImmediate(r));
+        try {
+          size += lstatSync(path, { throwIfNoEntry: false })?.size ?? 0;
+        } catch {
+          // unreadable: counted, without a size
+        }
       }
       if (Date.now() - last >= COUNT_REPORT_MS) {
         last = Date.now();
