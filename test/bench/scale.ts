@@ -304,7 +304,7 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
     src, state, daemon, module: 'full',
     tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/>`,
   });
-  type M = { wall: number; ready?: number; client: number; server: number };
+  type M = { wall: number; ready?: number; client: number; server: number; split?: string };
   const ours: M[] = [];
   const bare: M[] = [];
   let fullSyncs = 0;
@@ -328,7 +328,8 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
       await daemonIdle(daemon.pid!);
       const server = (await cpuMs(daemon.pid!)).children - s0;
       fullSyncs = (run.output().match(/full sync of .* started/g) ?? []).length;
-      return { wall, ready: ready ?? wall, client: cli.own + cli.children + watcher, server };
+      const split = `engine ${(cli.own / 1000).toFixed(1)} s, watcher child ${(watcher / 1000).toFixed(1)} s, rsync ${(cli.children / 1000).toFixed(1)} s`;
+      return { wall, ready: ready ?? wall, client: cli.own + cli.children + watcher, server, split };
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
@@ -346,12 +347,12 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
   for (let i = 0; i < RUNS; i++) {
     ours.push(await oursOnce());
     bare.push(await bareOnce());
-    console.log(`  run ${i + 1}: tssersync ${(ours[i]!.wall / 1000).toFixed(2)} s (watching after ${((ours[i]!.ready ?? 0) / 1000).toFixed(2)} s), bare ${(bare[i]!.wall / 1000).toFixed(2)} s`);
+    console.log(`  run ${i + 1}: tssersync ${(ours[i]!.wall / 1000).toFixed(2)} s (watching after ${((ours[i]!.ready ?? 0) / 1000).toFixed(2)} s; CPU ${ours[i]!.split}), bare ${(bare[i]!.wall / 1000).toFixed(2)} s`);
   }
-  const m = (xs: M[], k: keyof M) => median(xs.map((x) => x[k] ?? 0));
+  const m = (xs: M[], k: 'wall' | 'ready' | 'client' | 'server') => median(xs.map((x) => x[k] ?? 0));
   const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
   const cpu = (xs: M[]) => median(xs.map((x) => x.client + x.server));
-  log(`tssersync -r -o conf.xml (commonParams -artuz, stock; ${fullSyncs} full sync per run): wall ${s(m(ours, 'wall'))} (runs ${ours.map((x) => s(x.wall)).join(', ')}; of which until \`watching 1 root(s)\` ${ours.map((x) => s(x.ready ?? 0)).join(', ')}), CPU tssersync side (node, watcher child, rsync) ${s(m(ours, 'client'))} + receiver ${s(m(ours, 'server'))}`);
+  log(`tssersync -r -o conf.xml (commonParams -artuz, stock; ${fullSyncs} full sync per run): wall ${s(m(ours, 'wall'))} (runs ${ours.map((x) => s(x.wall)).join(', ')}; of which until \`watching 1 root(s)\` ${ours.map((x) => s(x.ready ?? 0)).join(', ')}), CPU tssersync side (node, watcher child, rsync) ${s(m(ours, 'client'))} + receiver ${s(m(ours, 'server'))}; last run's split: ${ours.at(-1)?.split}`);
   log(`bare rsync -a --delete: wall ${s(m(bare, 'wall'))} (runs ${bare.map((x) => s(x.wall)).join(', ')}), CPU sender ${s(m(bare, 'client'))} + receiver ${s(m(bare, 'server'))}`);
   log(`ratio tssersync -r / bare: wall ${(m(ours, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${(cpu(ours) / cpu(bare)).toFixed(2)} (target <= 1.1)`);
 }
