@@ -48,8 +48,11 @@ export function createLogger(opts: LogOptions): Logger {
     );
   }
   const logger = winston.createLogger({ level: opts.debug ? 'debug' : 'info', levels: RANK, transports });
+  const most = opts.debug ? RANK.debug : RANK.info;
   return {
     emit(event: EngineEvent) {
+      // Dropped before any formatting: debug events (queue counts, job argv) are frequent in a burst.
+      if (RANK[event.level] > most || transports.length === 0) return;
       const { level, message, ...fields } = event;
       logger.log(level, logText(message), logFields(fields));
     },

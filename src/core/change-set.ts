@@ -6,6 +6,12 @@
  *   add ──► pending ──take──► in flight ──finish──► (gone)
  *              ▲                    │
  *              └── re-added while in flight: stays pending and runs again after ("dirty")
+ *
+ * Renames (the inotify backend reports `from`): the entry that sends the new path (its own, or a
+ * pending tree above it) remembers the path the remote has (`renames`: new → old, the first of a
+ * chain a→b→c) and the old paths to delete (`sources`). While that entry is pending, the old paths
+ * are held (`heldFor`): they go in its job, so the remote's old copy is still there while the new
+ * path is sent (src/sync/rename.ts), and are deleted by that job.
  */
 import type { Action, PendingEntry } from './types.js';
 import { ancestors, isAncestor, parentOf } from './paths.js';
@@ -49,6 +55,16 @@ interface Mutable {
   also?: Set<string>;
   /** A tree's: more `also` than the caps allow were dropped: force the whole tree. */
   forceAll?: boolean;
+  /** Renames this entry sends: new path (this one, or below this tree) → the path the remote has. */
+  renames?: Map<string, string>;
+  /** Old paths of those renames, to take along with this entry. */
+  sources?: Set<string>;
+}
+
+/** What a pending entry carries for its job: renames to seed, old paths to delete with it. */
+export interface PendingRenames {
+  readonly renames: readonly { readonly from: string; readonly to: string }[];
+  readonly sources: readonly string[];
 }
 
 /** The reported paths a pending or in-flight tree carries. */
@@ -66,6 +82,8 @@ export class ChangeSet {
   readonly #inFlightAlso = new Map<string, readonly string[]>();
   /** `also` paths held in all pending trees: bounded by maxTotal like the entries themselves. */
   #alsoTotal = 0;
+  /** A rename's old path → its pending new path (see the header). */
+  readonly #sourceOf = new Map<string, string>();
   /** Pending `tree` paths, so an add can find a covering ancestor without scanning. */
   readonly #trees = new Set<string>();
   readonly #caps: ChangeSetCaps;
@@ -103,7 +121,8 @@ export class ChangeSet {
     return { start: this.#runStart, quietBefore: this.#quietBefore, taken: this.#runTaken };
   }
 
-  add(path: string, action: Action, now: number): void {
+  /** `from`: the path was renamed here from `from` (inside the root). */
+  add(path: string, action: Action, now: number, from?: string): void {
     if (this.#pending.size === 0 && this.#inFlight.size === 0) {
       this.#quietBefore = now - this.#lastActivity;
       this.#runStart = now;
@@ -117,6 +136,7 @@ export class ChangeSet {
         // A pending tree already covers this path; activity inside it delays its settle.
         t.lastSeen = now;
         if (action === 'path') this.#report(t, [path], false);
+        if (from !== undefined) this.#renamed(t, path, from);
         return;
       }
     }
@@ -124,13 +144,65 @@ export class ChangeSet {
     if (old) {
       old.action = MERGE[old.action][action];
       old.lastSeen = now;
+      if (from !== undefined) this.#renamed(old, path, from);
       if (old.action === 'tree') this.#becameTree(old);
       return;
     }
     const entry: Mutable = { path, action, firstSeen: now, lastSeen: now };
     this.#insert(entry);
+    if (from !== undefined) this.#renamed(entry, path, from);
     if (action === 'tree') this.#becameTree(entry);
     this.#enforceCaps(path, now);
+  }
+
+  /**
+   * The pending new path a rename's old `path` waits for, or undefined: a held path is planned
+   * only with that entry's job (the planner adds it there).
+   */
+  heldFor(path: string): string | undefined {
+    const to = this.#sourceOf.get(path);
+    return to !== undefined && to !== path && this.#pending.get(to)?.sources?.has(path) ? to : undefined;
+  }
+
+  /** The renames a pending entry carries, or undefined. */
+  renamesOf(path: string): PendingRenames | undefined {
+    const e = this.#pending.get(path);
+    if (!e?.renames || e.renames.size === 0) return undefined;
+    return { renames: [...e.renames].map(([to, from]) => ({ from, to })), sources: [...(e.sources ?? [])] };
+  }
+
+  /**
+   * `e` sends `to`, renamed from `from`. A chain a→b→c keeps `a`, the path the remote has; the
+   * renames recorded on `from`'s own pending entry (if any) move to `e`.
+   */
+  #renamed(e: Mutable, to: string, from: string): void {
+    if (from === to) return;
+    const prev = this.#pending.get(from);
+    const origin = prev?.renames?.get(from) ?? from;
+    e.renames ??= new Map();
+    e.sources ??= new Set();
+    if (origin !== to) e.renames.set(to, origin);
+    e.sources.add(from);
+    // `from` itself is gone: its own rename is the one just recorded; what is below it moved with it.
+    prev?.renames?.delete(from);
+    if (prev && prev !== e) this.#moveRenames(prev, e);
+    e.sources.delete(e.path);
+    for (const s of e.sources) this.#sourceOf.set(s, e.path);
+  }
+
+  /** What `from` carried for its job now rides with `to` (a chain, or a tree swallowing an entry). */
+  #moveRenames(from: Mutable, to: Mutable): void {
+    if (from.renames) {
+      to.renames ??= new Map();
+      for (const [n, o] of from.renames) if (!to.renames.has(n) && n !== o) to.renames.set(n, o);
+    }
+    if (from.sources) {
+      to.sources ??= new Set();
+      for (const s of from.sources) to.sources.add(s);
+    }
+    from.renames = undefined;
+    from.sources = undefined;
+    for (const s of to.sources ?? []) this.#sourceOf.set(s, to.path);
   }
 
   /** `firstSeen` of a pending path; undefined when it is not pending. */
@@ -228,6 +300,7 @@ export class ChangeSet {
 
   #remove(e: Mutable): void {
     this.#alsoTotal -= e.also?.size ?? 0;
+    for (const s of e.sources ?? []) if (this.#sourceOf.get(s) === e.path) this.#sourceOf.delete(s);
     this.#pending.delete(e.path);
     this.#trees.delete(e.path);
     const dir = parentOf(e.path);
@@ -247,6 +320,7 @@ export class ChangeSet {
         t.firstSeen = Math.min(t.firstSeen, e.firstSeen);
         const carried = [...(e.action === 'path' ? [e.path] : []), ...(e.also ?? [])];
         const forceAll = e.forceAll === true;
+        this.#moveRenames(e, t);
         this.#remove(e);
         this.#report(t, carried, forceAll);
       }

@@ -20,9 +20,13 @@
  *   the rest is batched).
  * A burst goes out as a few large batches, split over the free workers so they share the
  * receiver's work.
+ *
+ * Renames: the old paths of a pending rename are held and go in the job of its new path, which
+ * carries the rename (RsyncJob.renames), so the receiver can build the new path from its old copy
+ * before that copy is deleted.
  */
 import type { ChangeSet } from './change-set.js';
-import type { Action, PendingEntry, PlanLimits, RsyncJob } from './types.js';
+import type { Action, PendingEntry, PlanLimits, Rename, RsyncJob } from './types.js';
 
 export interface Plan {
   readonly jobs: RsyncJob[];
@@ -58,6 +62,7 @@ export function plan(
   let oldest = Infinity;
   for (const e of pending) {
     if (changes.overlapsInFlight(e.path, e.action)) continue; // woken by the job that ends
+    if (changes.heldFor(e.path) !== undefined) continue; // goes with its rename's new path
     candidates.push(e);
     oldest = Math.min(oldest, e.firstSeen);
   }
@@ -92,7 +97,8 @@ export function plan(
     const size = Math.min(limits.maxBatch, Math.ceil(list.length / count));
     for (let i = 0; i < list.length && jobs.length < freeSlots; i += size) {
       const paths = list.slice(i, i + size).map((e) => e.path);
-      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}) });
+      const renames = renamesOf(changes, paths);
+      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}), ...renames });
     }
   }
   const planned = new Set(jobs.flatMap((j) => j.paths));
@@ -112,6 +118,26 @@ export function settleFor(changes: ChangeSet, now: number, limits: PlanLimits): 
 export function leadingEdge(changes: ChangeSet, now: number, limits: PlanLimits): boolean {
   const { start, quietBefore, taken } = changes.run;
   return !taken && quietBefore >= limits.maxDelayMs && now - start < limits.settleMs;
+}
+
+/**
+ * The renames among a job's paths; their old paths join the job (appended to `paths`), except
+ * those that overlap a running job: they are planned on their own once the new path is taken.
+ */
+function renamesOf(changes: ChangeSet, paths: string[]): { renames?: Rename[] } {
+  const renames: Rename[] = [];
+  const listed = new Set(paths);
+  for (const p of [...paths]) {
+    const r = changes.renamesOf(p);
+    if (!r) continue;
+    renames.push(...r.renames);
+    for (const s of r.sources) {
+      if (listed.has(s) || changes.firstSeen(s) === undefined || changes.overlapsInFlight(s, 'tree')) continue;
+      listed.add(s);
+      paths.push(s);
+    }
+  }
+  return renames.length > 0 ? { renames } : {};
 }
 
 /** What the trees of a job carry: the paths events reported inside them. */

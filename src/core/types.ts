@@ -39,6 +39,17 @@ export interface PendingEntry {
   readonly lastSeen: number;
 }
 
+/**
+ * A rename inside the root whose new path goes in a job: the remote's copy of `from` may let the
+ * receiver build `to` without the bytes crossing the wire (src/sync/rename.ts). A hint only: the
+ * job sends `to` in full and deletes the old paths either way.
+ */
+export interface Rename {
+  /** The path the remote had (the first of a chain of renames still pending). */
+  readonly from: string;
+  readonly to: string;
+}
+
 /** A batch of paths for one rsync invocation on one root and one remote. */
 export interface RsyncJob {
   readonly root: string;
@@ -53,6 +64,11 @@ export interface RsyncJob {
   readonly also?: readonly string[];
   /** `tree` jobs: more such paths than the change set keeps: send the trees with --ignore-times. */
   readonly forceAll?: boolean;
+  /**
+   * Renames among the job's paths. Their old paths ride in the same job (listed in `paths`,
+   * missing locally: deleted), so the remote's old copy is still there while the new path is sent.
+   */
+  readonly renames?: readonly Rename[];
 }
 
 export interface PlanLimits {

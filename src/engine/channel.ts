@@ -91,10 +91,11 @@ export class Channel {
     return this.#running.size;
   }
 
-  add(path: string, action: Action): void {
+  /** `from`: a rename inside the root (the inotify backend's Change.from). */
+  add(path: string, action: Action, from?: string): void {
     if (this.#state === 'stopped') return;
     const now = this.deps.now();
-    this.changes.add(path, action, now);
+    this.changes.add(path, action, now, from);
     this.#wakeAt(leadingEdge(this.changes, now, this.deps.limits) ? now : now + this.deps.limits.settleMs);
     this.#report();
   }
@@ -225,7 +226,7 @@ export class Channel {
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
-    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}) };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}), ...(job.renames && !full ? { renames: job.renames } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {

@@ -61,14 +61,14 @@ export class Intake {
     return this.schedule.until(() => Date.now() - this.#lastChange >= t.stopQuietMs, t.stopQuietMaxMs);
   }
 
-  enqueue(root: string, path: string, action: Action): void {
-    for (const ch of this.channels) if (ch.root === root) ch.add(path, action);
+  enqueue(root: string, path: string, action: Action, from?: string): void {
+    for (const ch of this.channels) if (ch.root === root) ch.add(path, action, from);
   }
 
   onChanges(changes: readonly Change[]): void {
     if (!this.#open) return;
     this.#lastChange = Date.now();
-    for (const c of changes) this.enqueue(c.root, c.path, actionFor(c));
+    for (const c of changes) this.enqueue(c.root, c.path, actionFor(c), c.from);
     if (!this.#live) return;
     const now = Date.now();
     for (const root of new Set(changes.map((c) => c.root))) {

@@ -68,7 +68,7 @@ export function sshCommand(remote: RemoteConfig): string {
 }
 
 /** Options that say how to reach the remote and how long to wait: shared by every form. */
-function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
+export function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): string[] {
   const out: string[] = [];
   if (rsync.timeoutSeconds !== undefined) out.push(`--timeout=${rsync.timeoutSeconds}`);
   if (rsync.maxDelete !== undefined) out.push(`--max-delete=${rsync.maxDelete}`);

@@ -2,11 +2,17 @@
  * One attempt at a SyncRequest against one remote: the rsync run(s) and which paths did not land.
  * Retry, queueing and events live in lane.ts; this file decides how the paths are sent.
  */
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
-import { isExactName } from '../core/names.js';
+import { isExactName, pathBytes } from '../core/names.js';
+import { ancestors } from '../core/paths.js';
+import type { Rename } from '../core/types.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
-import { appearedDuring, excludedBelow, splitExcluded, withExcludeRules } from './excludes.js';
+import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules } from './excludes.js';
+import { planSeeds, RULES_FILE, type Seed, type SeedTarget } from './rename.js';
 import { runRsync } from './runner.js';
 import type { RsyncProgress } from './stats.js';
 import type { OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
@@ -26,6 +32,8 @@ export interface AttemptContext {
   readonly onArgv: (argv: readonly string[]) => void;
   /** A full sync's progress lines. */
   readonly onProgress?: (p: RsyncProgress) => void;
+  /** A rename's seed ran (rename.ts), or was not applicable (`outcome` undefined, `why` says). */
+  readonly onSeed?: (rename: Rename, result: { outcome: RsyncOutcome; argv: readonly string[] } | { why: string }) => void;
 }
 
 export interface AttemptResult {
@@ -72,9 +80,49 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   const { present, missing } = await splitMissing(req.root, kept);
   const trees = req.action === 'tree' ? present : [];
   const excluded = await excludedBelow(req.root, trees, live);
+  // After the walk: an excluded entry a seed sends is retracted with the job's (retractLate).
+  if (req.renames && req.renames.length > 0) await seedRenames(req.root, req.renames, present, excluded, ctx);
   // A path job does not recurse and its paths are filtered already: no rules to give rsync.
   const res = trees.length === 0 ? await send(req, present, missing, ignoreTimes, undefined, ctx) : await withExcludeRules(live, excluded, (rulesFile) => send(req, present, missing, ignoreTimes, rulesFile, ctx));
   return retractLate(req, trees, excluded, trees, res, ctx);
+}
+
+/**
+ * Before the job's own send: let the receiver build each renamed path that is still there from its
+ * old copy (rename.ts). Best effort, one at a time; a failure only means the send moves the bytes.
+ */
+async function seedRenames(root: string, renames: readonly Rename[], present: readonly string[], excluded: readonly string[], ctx: AttemptContext): Promise<void> {
+  const here = new Set(present);
+  // Sent by this job: listed, or below a listed tree. Nothing excluded is seeded.
+  const covered = (to: string): boolean => here.has(to) || [...ancestors(to)].some((a) => here.has(a));
+  const out = (to: string): boolean => excluded.some((x) => x === to || to.startsWith(`${x}/`));
+  const targets: SeedTarget[] = [];
+  for (const rename of renames) {
+    if (!covered(rename.to) || out(rename.to)) continue;
+    const st = await lstat(pathBytes(root, rename.to)).catch(() => undefined);
+    if (st?.isDirectory()) targets.push({ rename, kind: 'dir' });
+    else if (st?.isFile()) targets.push({ rename, kind: 'file', size: st.size });
+  }
+  const { seeds, skipped } = planSeeds({ remote: ctx.remote, rsync: ctx.rsync, targets, excluded, globs: planExcludes(ctx.rsync.excludes ?? []).globs });
+  for (const s of skipped) ctx.onSeed?.(s.rename, { why: s.why });
+  for (const seed of seeds) {
+    if (ctx.signal.aborted) return;
+    const outcome = await withRulesFile(seed, (argv, stdin) => runRsync(argv, { cwd: root, signal: ctx.signal, ...stdin }));
+    for (const r of seed.renames) ctx.onSeed?.(r, { outcome, argv: redactArgv(seed.argv) });
+  }
+}
+
+/** A seed's argv and stdin, its rules in a 0600 temp file when stdin carries names. */
+async function withRulesFile<T>(seed: Seed, fn: (argv: string[], stdin: { stdinPaths?: readonly string[]; stdinBytes?: Buffer }) => Promise<T>): Promise<T> {
+  if (!seed.rulesInFile || !seed.rules) return fn(seed.argv, seed.stdinPaths ? { stdinPaths: seed.stdinPaths } : seed.rules ? { stdinBytes: seed.rules } : {});
+  const dir = await mkdtemp(join(tmpdir(), 'tssersync-seed-'));
+  try {
+    const file = join(dir, 'excluded');
+    await writeFile(file, seed.rules, { mode: 0o600 });
+    return await fn(seed.argv.map((w) => w.replace(RULES_FILE, file)), seed.stdinPaths ? { stdinPaths: seed.stdinPaths } : {});
+  } finally {
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
 }
 
 /**

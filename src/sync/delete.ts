@@ -5,6 +5,7 @@
  * filter-based rsync per parent directory instead.
  */
 import { randomBytes } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
@@ -38,7 +39,8 @@ export async function probeDeleteMissingArgs(remote: RemoteConfig, rsync: RsyncS
   return (await probeDeleteMissingArgsDetailed(remote, rsync)).answer === 'supported';
 }
 
-const STAT_BATCH = 64;
+/** Paths stat'ed between two turns of the event loop. */
+const STAT_YIELD = 512;
 
 /**
  * Splits paths by whether they exist locally (lstat: a dangling symlink exists). Only a gone path
@@ -48,10 +50,19 @@ const STAT_BATCH = 64;
 export async function splitMissing(root: string, paths: readonly string[]): Promise<{ present: string[]; missing: string[] }> {
   const present: string[] = [];
   const missing: string[] = [];
-  for (let i = 0; i < paths.length; i += STAT_BATCH) {
-    const chunk = paths.slice(i, i + STAT_BATCH);
-    const exists = await Promise.all(chunk.map((p) => lstat(pathBytes(root, p)).then(() => true, (err: unknown) => !isGone(err))));
-    chunk.forEach((p, j) => (exists[j] ? present : missing).push(p));
+  // lstatSync: about 10 µs of CPU a path against 50-75 µs through fs/promises (the thread pool, and
+  // an Error with a stack per missing path), and every job path passes here (issue 11 profile).
+  // A turn of the event loop every STAT_YIELD paths keeps a large job from blocking it for long.
+  for (let i = 0; i < paths.length; i++) {
+    if (i > 0 && i % STAT_YIELD === 0) await new Promise((r) => setImmediate(r));
+    const p = paths[i]!;
+    let exists: boolean;
+    try {
+      exists = lstatSync(pathBytes(root, p), { throwIfNoEntry: false }) !== undefined;
+    } catch (err) {
+      exists = !isGone(err);
+    }
+    (exists ? present : missing).push(p);
   }
   return { present, missing };
 }

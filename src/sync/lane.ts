@@ -24,6 +24,8 @@ import { racedPaths } from './vanished.js';
 import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
 import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
+import type { Rename } from '../core/types.js';
+import { displayName } from '../core/names.js';
 
 export interface LaneOptions {
   readonly remote: RemoteConfig;
@@ -189,6 +191,7 @@ export class Lane {
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
             ...(progress ? { onProgress: progress.see } : {}),
+            onSeed: (rename, r) => emit({ type: 'info', level: 'debug', message: seedText(remote.id, req.root, rename, r) }),
             onArgv: (argv) => {
               if (started.argv) return;
               started.argv = argv;
@@ -303,6 +306,15 @@ function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
     emit({ type: 'info', level: 'info', message: missing });
   }
   return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
+}
+
+/** What a rename's seed did (rename.ts), for the debug log. */
+function seedText(remote: string, root: string, rename: Rename, r: { outcome: RsyncOutcome } | { why: string }): string {
+  const what = `rename ${displayName(rename.from)} -> ${displayName(rename.to)} in ${root} to ${remote}`;
+  if ('why' in r) return `${what}: sent as new (${r.why})`;
+  const o = r.outcome;
+  if (o.class !== 'done') return `${what}: seeding from the remote's old copy failed (${o.meaning}); the job sends it`;
+  return `${what}: seeded from the remote's old copy in ${o.durationMs} ms${o.bytesSent !== undefined ? `, ${o.bytesSent} byte(s) sent` : ''}`;
 }
 
 /** A full sync's progress events at most this often (the model and the 10 s log line need no more). */

@@ -1,4 +1,4 @@
-import type { Action } from '../core/types.js';
+import type { Action, Rename } from '../core/types.js';
 
 /** How tssersync reacts to an rsync exit. See exit-codes.ts for the table and its reasons. */
 export type OutcomeClass = 'done' | 'retry' | 'partial' | 'fatal';
@@ -43,6 +43,11 @@ export interface SyncRequest {
   readonly also?: readonly string[];
   /** Tree jobs: too many such paths were reported to keep: force the whole tree. */
   readonly forceAll?: boolean;
+  /**
+   * Renames among the paths (their old paths are in `paths` too): before the send, the receiver
+   * is seeded from its old copies (rename.ts), so the send finds the bytes there already.
+   */
+  readonly renames?: readonly Rename[];
 }
 
 /** What a lane hands back for one request: landed, or which relative paths did not make it. */

@@ -2,7 +2,7 @@
  * Raw watcher events → `Change`s: relative POSIX paths, the disk's state by lstat when the batch
  * arrives, deduplicated, filtered and switched. Events are hints; what lstat says is the truth.
  */
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { relative, sep, isAbsolute } from 'node:path';
 import type { EventSwitches, Pattern } from '../config/types.js';
 import type { Change, PathState } from '../core/types.js';
@@ -31,7 +31,16 @@ export interface Resolved {
 }
 
 /** `abs` relative to `root` in POSIX form, or undefined when it is not below the root. */
+/** A relative path with an empty, `.` or `..` segment, or a trailing slash: needs path.relative. */
+const NOT_CANONICAL = /(^|\/)\.{0,2}(\/|$)/;
+
 export function toRelative(root: string, abs: string): string | undefined {
+  // Fast path (every event: path.relative normalises both sides, 2-3 µs each): the backends build
+  // `${root}/${rel}` with rel already canonical.
+  if (abs.length > root.length + 1 && abs.startsWith(root) && abs.charCodeAt(root.length) === 0x2f && !root.endsWith('/')) {
+    const rest = abs.slice(root.length + 1);
+    if (!NOT_CANONICAL.test(rest)) return rest;
+  }
   const rel = relative(root, abs);
   if (rel === '') return '';
   if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
@@ -47,8 +56,14 @@ interface Detail {
 const MISSING: Detail = { state: 'missing', linkLike: false };
 
 async function detailOf(abs: string | Buffer): Promise<Detail> {
+  return detailOfSync(abs);
+}
+
+/** lstatSync: 10 µs of CPU against 50-75 µs for fs/promises (thread pool, and an Error with a stack per missing path). */
+function detailOfSync(abs: string | Buffer): Detail {
   try {
-    const st = await lstat(abs);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (st === undefined) return MISSING;
     // Unlinked while we looked (IN_ATTRIB for the link count comes before IN_DELETE): gone.
     if (st.nlink === 0) return MISSING;
     // A symlink to a directory is a link, sent as a link: 'file'.
@@ -163,14 +178,12 @@ function kernelPermits(switches: EventSwitches, seen: ReadonlySet<KernelEvent>, 
   return false;
 }
 
-/** lstat in parallel slices: a 16k-event batch must not take 16k sequential round trips. */
+/** lstat, synchronous, a turn of the event loop every 512 paths (a 16k-event batch must not block for long). */
 async function statesOf(root: string, rels: readonly string[]): Promise<Map<string, Detail>> {
   const known = new Map<string, Detail>();
-  const SLICE = 64;
-  for (let i = 0; i < rels.length; i += SLICE) {
-    const slice = rels.slice(i, i + SLICE);
-    const states = await Promise.all(slice.map((r) => detailOf(pathBytes(root, r))));
-    slice.forEach((r, j) => known.set(r, states[j] ?? MISSING));
+  for (let i = 0; i < rels.length; i++) {
+    if (i > 0 && i % 512 === 0) await new Promise((r) => setImmediate(r));
+    known.set(rels[i]!, detailOfSync(pathBytes(root, rels[i]!)));
   }
   return known;
 }

@@ -84,6 +84,11 @@ export class RootWatch {
   lock: Promise<void> = Promise.resolve();
   /** Batches are resolved in arrival order. */
   batches: Promise<void> = Promise.resolve();
+  /**
+   * The last batch queued on `batches` and not started yet: events that arrive meanwhile join it
+   * (one lstat per path instead of one per path per message). Closed when anything else is queued.
+   */
+  open: { readonly events: RawEvent[]; readonly from: WatchChild } | undefined;
   /** parcel: new directories waiting for a re-watch (debounced, with a ceiling). */
   readonly rewatch: { dirs: Set<string>; since: number; timer: NodeJS.Timeout | undefined; queued: boolean } = { dirs: new Set(), since: 0, timer: undefined, queued: false };
   /** inotify: delete events held for coalescing (Watcher.#onEvents). */

@@ -223,11 +223,24 @@ export class Watcher {
     this.#resolve(rw, events, from);
   }
 
+  /**
+   * Batches are resolved one at a time, in order; while one is resolved, what arrives joins the
+   * next (rw.open). Under a burst this merges a file's create and close_write, read apart, into
+   * one lstat; when idle a batch starts at once.
+   */
   #resolve(rw: RootWatch, events: readonly RawEvent[], from: WatchChild): void {
+    const open = rw.open;
+    if (open && open.from === from) {
+      for (const e of events) open.events.push(e);
+      return;
+    }
+    const batch = { events: [...events], from };
+    rw.open = batch;
     const rules = { excludes: this.#o.excludes, switches: this.#o.switches };
     rw.batches = rw.batches
       .then(async () => {
-        const r = await resolveBatch(rw.root, events, rules);
+        if (rw.open === batch) rw.open = undefined;
+        const r = await resolveBatch(rw.root, batch.events, rules);
         if (this.#stopped) return;
         // A retiring child's word on the root is stale: its successor already watches what stands there now.
         if (r.touchedRoot) void this.#checkRoot(rw, r.rootDeleted && from === rw.child);
@@ -342,6 +355,7 @@ export class Watcher {
 
   /** A gap the child reported, after the events it sent before it (they are resolved in order). */
   #gapAfterBatches(rw: RootWatch, dir: string, reason: string): void {
+    rw.open = undefined;
     rw.batches = rw.batches.then(() => this.#gap(rw, dir, reason));
   }
 

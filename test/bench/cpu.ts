@@ -154,3 +154,28 @@ export async function ownCpuMs(pid: number, comm: string): Promise<number> {
   }
   return all.filter((s) => tree.has(s.pid) && s.comm === comm).reduce((a, s) => a + s.own, 0) * TICK_MS;
 }
+
+/**
+ * Per thread, utime+stime (ms) of `pid` and of its node descendants (the watcher child): where a
+ * node process's CPU goes beyond its main thread (the libuv pool's fs calls, V8's GC helpers),
+ * which a V8 CPU profile of the main thread cannot show. Keyed `pid/tid`; tid = pid is the main thread.
+ */
+export async function threadCpuMs(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const pids = [pid];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = await procStat(Number(name));
+    const comm = await readFile(`/proc/${name}/comm`, 'utf8').catch(() => '');
+    if (s?.ppid === pid && comm.trim() === 'node') pids.push(s.pid);
+  }
+  for (const p of pids) {
+    for (const tid of await readdir(`/proc/${p}/task`).catch(() => [] as string[])) {
+      const text = await readFile(`/proc/${p}/task/${tid}/stat`, 'utf8').catch(() => '');
+      if (!text) continue;
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      out.set(`${p}/${tid}`, (Number(f[11]) + Number(f[12])) * TICK_MS);
+    }
+  }
+  return out;
+}

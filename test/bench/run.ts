@@ -27,8 +27,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { tempDir, treeDiff } from '../support/tree.js';
-import { startCli, writeXml } from '../support/cli.js';
-import { meterFor, ownCpuMs, reapedChildrenMs, type CpuMeter } from './cpu.js';
+import { CLI, startCli, writeXml } from '../support/cli.js';
+import { meterFor, ownCpuMs, reapedChildrenMs, threadCpuMs, type CpuMeter } from './cpu.js';
 import { writeBurst, writeStorm, writeStormTree, type Expected } from './writers.js';
 
 const ALL = ['burst1k', 'burst10k', 'storm', 'latency'] as const;
@@ -46,6 +46,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
     /** Write tssersync's own output (with --debug: every job) to this file, to see where the time went. */
     trace: { type: 'string' },
+    /** Per run, write the measured window and the CPU of each thread of tssersync's node processes into DIR/<scenario>-<rep>/window.json. */
+    profile: { type: 'string' },
+    /** With --profile: also V8 CPU profiles of the CLI and the watcher child (the profiler itself costs CPU: compare thread figures from runs without it). */
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const SCENARIOS = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[];
@@ -116,6 +120,16 @@ function shapes(seed: Buffer): Record<'burst1k' | 'burst10k' | 'storm', Shape> {
   };
 }
 
+/**
+ * Until the clock is in the next whole second. The storm starts from a tree written and pushed
+ * just before: on a fast disk all of that and the storm's first same-size rewrites fell in one
+ * second, and bare's single `rsync -a` (quick check: size and mtime in whole seconds) then left
+ * those files stale (seen at 13:05 on a quiet machine). Both runs wait the same.
+ */
+async function nextSecond(): Promise<void> {
+  await sleep(1000 - (Date.now() % 1000) + 5);
+}
+
 async function emptyDir(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
@@ -126,7 +140,10 @@ async function bareRun(b: Bench, shape: Shape, rep: number): Promise<Run> {
   await mkdir(staged);
   await emptyDir(dest);
   const before = await shape.prepare(staged);
-  if (before) await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+  if (before) {
+    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+    await nextSecond();
+  }
   const d0 = await b.daemonCpu.usageMs();
   const c0 = await reapedChildrenMs();
   const t0 = performance.now();
@@ -149,10 +166,13 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
   await mkdir(state);
   await emptyDir(dest);
   const before = await shape.prepare(src);
-  if (before) await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::live/`], src);
+  if (before) {
+    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::live/`], src);
+    await nextSecond();
+  }
   const conf = await writeXml(join(b.work, `confxml-${name}-${rep}.xml`), { src, state, daemon: b.daemon, module: 'live', tssersync: values.xml });
   if (values.params !== '-artuz') await writeFile(conf, (await readFile(conf, 'utf8')).replace('params="-artuz"', `params="${values.params}"`));
-  const cli = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
+  const cli = startTss(['-o', conf, ...(values.trace ? ['--debug'] : [])], `${name}-${rep}`);
   const meter = await meterFor(cli.child.pid!, `tss-${name}-${rep}`);
   b.cpuHow = meter.how;
   try {
@@ -170,6 +190,8 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     const d0 = await b.daemonCpu.usageMs();
     const c0 = await meter.usageMs();
     const n0 = await ownCpuMs(cli.child.pid!, 'node');
+    const m0 = process.hrtime.bigint();
+    const th0 = values.profile ? await threadCpuMs(cli.child.pid!) : undefined;
     const t0 = performance.now();
     const want = await shape.write(src, before);
     const tw = performance.now();
@@ -184,6 +206,13 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     sampling = false;
     await sampler;
     const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0 };
+    // The measured window on CLOCK_MONOTONIC (µs), the clock of V8's profile timestamps.
+    if (values.profile) {
+      const dir = join(values.profile, `${name}-${rep}`);
+      const threads = threadDelta(th0!, await threadCpuMs(cli.child.pid!));
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'window.json'), JSON.stringify({ startUs: Number(m0 / 1000n), endUs: Number(process.hrtime.bigint() / 1000n), run, threads }));
+    }
     return run;
   } finally {
     cli.child.kill('SIGTERM');
@@ -351,6 +380,27 @@ async function main(): Promise<void> {
     await daemon.stop();
     await rm(work.path, { recursive: true, force: true });
   }
+}
+
+/** CPU ms per thread over the window, the busy ones only. */
+function threadDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of b) if (v - (a.get(k) ?? 0) > 0) out[k] = v - (a.get(k) ?? 0);
+  return out;
+}
+
+/**
+ * The CLI; with --profile under `node --cpu-prof` (not allowed in NODE_OPTIONS), which the watcher
+ * child inherits through execArgv: each writes a .cpuprofile into `<profile>/<tag>/` when it exits.
+ */
+function startTss(args: string[], tag: string): ReturnType<typeof startCli> {
+  if (!values.profile || !values['cpu-prof']) return startCli(args);
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(values.profile, tag)}`, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
 }
 
 /**

@@ -94,3 +94,24 @@ test('ssh: a key the server does not know fails (exit 255 or 12), retried, all p
     await lane.stop('abort');
   }
 });
+
+test('ssh: a renamed directory is seeded from the remote old copy, then the job deletes the old path', async () => {
+  for (const n of await readdir(src)) await rm(join(src, n), { recursive: true });
+  for (const n of await readdir(dst)) await rm(join(dst, n), { recursive: true });
+  const events: EngineEvent[] = [];
+  const lane = new Lane({ remote: remote(), rsync, concurrency: 1, retries: 0, emit: (e) => events.push(e), debug: true });
+  try {
+    await put(src, 'old dir/sub/f', 'x'.repeat(200_000));
+    await put(src, 'old dir/g', 'g');
+    assert.equal((await lane.run({ root: src, action: 'tree', paths: ['old dir'] })).ok, true);
+    await mkdir(join(src, 'into'));
+    const { rename } = await import('node:fs/promises');
+    await rename(join(src, 'old dir'), join(src, 'into', 'new dir'));
+    const r = await lane.run({ root: src, action: 'tree', paths: ['into', 'old dir'], renames: [{ from: 'old dir', to: 'into/new dir' }] });
+    assert.equal(r.ok, true, JSON.stringify(r.outcome));
+    assert.deepEqual(await treeDiff(src, dst), []);
+    assert.ok(events.some((e) => e.type === 'info' && /seeded from the remote's old copy/.test(e.message)), events.map((e) => e.message).join('\n'));
+  } finally {
+    await lane.stop('drain');
+  }
+});

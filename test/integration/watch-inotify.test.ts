@@ -16,6 +16,7 @@ import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { daemonRemote, makeConfig } from '../support/config.js';
 import { tempDir, waitFor, waitForSameTree } from '../support/tree.js';
 import { watchHarness } from '../support/watch-harness.js';
+import { watcherChildPid } from '../support/watcher-child.js';
 
 const STOCK: EventSwitches = { delete: true, createFolder: true, createFile: false, closeWrite: true, moveFrom: true, moveTo: true, attrib: false, modify: false };
 
@@ -100,20 +101,6 @@ after(async () => {
 });
 
 /** The watcher child of this process (a fork running watch/child). */
-function watcherChildPid(): number {
-  const mine = String(process.pid);
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-      if (ppid === mine && /watch\/child\.[jt]s/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'))) return Number(p);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error('no watcher child found');
-}
 
 async function withEngine(name: string, fn: (src: string, dst: string, events: EngineEvent[]) => Promise<void>): Promise<void> {
   const src = join(work.path, name, 'src');

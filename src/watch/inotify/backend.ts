@@ -12,6 +12,8 @@
  *   created before a watch existed is in that tree, and everything after raises events.
  * - IN_MOVED_FROM waits a moment for its IN_MOVED_TO (same cookie): a pair is a rename inside the
  *   tree, a lone IN_MOVED_FROM is a move out (its subtree is unwatched), a lone IN_MOVED_TO a move in.
+ *   A directory a scan finds already watched (moved into a directory before that had its watch)
+ *   is a rename too: add_watch gives back its wd, whose old path the map still holds.
  * - IN_Q_OVERFLOW (wd -1): the kernel dropped events and cannot say where: the tree is walked again
  *   (directories created meanwhile get their watch) and the root is reported as a gap.
  * - ENOSPC (out of watches): the directory is reported once with the sysctl to raise, kept on a
@@ -32,6 +34,7 @@ import {
 } from './constants.js';
 import { decodeEvents, type InotifyEvent } from './decode.js';
 import { DirMap } from './dir-map.js';
+import { DEFAULT_PACE, TokenBucket, type PaceOptions } from './pace.js';
 import type { InotifyCalls } from './syscalls.js';
 
 export interface InotifySink {
@@ -48,6 +51,8 @@ export interface InotifyOptions {
   readonly excludes: readonly Pattern[];
   readonly switches: EventSwitches;
   readonly unwatchedPollMs: number;
+  /** How often the descriptor is read once events come fast (pace.ts). @default DEFAULT_PACE */
+  readonly pace?: PaceOptions;
 }
 
 /** How long an IN_MOVED_FROM waits for its IN_MOVED_TO before it counts as a move out. */
@@ -56,6 +61,8 @@ const MOVE_PAIR_MS = 20;
 const SCAN_WORKERS = 4;
 /** 64 KiB: about 2,000 events per read; the kernel never splits one. */
 const READ_SIZE = 64 * 1024;
+/** A read within this of READ_SIZE may have left events behind (one event is at most 16 + 256 bytes). */
+const FULL_MARGIN = 4096;
 
 const raiseHint =
   'the inotify watch limit is reached: raise it with `sysctl -w fs.inotify.max_user_watches=N` ' +
@@ -82,9 +89,17 @@ export class InotifyWatch {
   /** Kernel events are handled strictly in order, scans included. */
   #chain: Promise<void> = Promise.resolve();
   readonly #moves = new Map<number, PendingMove>();
+  /**
+   * Directories a scan found already watched elsewhere in the tree: moved into a new directory
+   * before it had a watch (`mkdir d && mv x d/`: no IN_MOVED_TO was raised for it). The kernel
+   * hands back the same wd, so the old path is known: reported as renames after the scan.
+   */
+  #movedIn: { from: string; to: string }[] = [];
   /** Directories (relative paths) that could not be watched for lack of watches. */
   readonly #unwatched = new Set<string>();
   #unwatchedTimer: NodeJS.Timeout | undefined;
+  /** The next read, while it waits for its turn (pace.ts). */
+  #readTimer: NodeJS.Timeout | undefined;
 
   constructor(o: InotifyOptions, sys: InotifyCalls, sink: InotifySink) {
     this.#o = o;
@@ -121,7 +136,10 @@ export class InotifyWatch {
    */
   #readLoop(): void {
     const buf = Buffer.allocUnsafe(READ_SIZE);
+    const pace = new TokenBucket(performance.now(), this.#o.pace ?? DEFAULT_PACE);
     const next = (): void => {
+      this.#readTimer = undefined;
+      if (this.#state === 'dead') return;
       read(this.#fd, buf, 0, READ_SIZE, null, (err, n) => {
         if (this.#state === 'dead') return;
         if (err) {
@@ -134,7 +152,10 @@ export class InotifyWatch {
         this.#chain = this.#chain
           .then(() => this.#handle(events))
           .catch((e: unknown) => this.#sink.warn(`handling inotify events failed: ${e instanceof Error ? e.message : String(e)}`));
-        next();
+        // A nearly full buffer: more is queued in the kernel, read it at once (never risk an overflow).
+        const wait = n > READ_SIZE - FULL_MARGIN ? 0 : pace.take(performance.now());
+        if (wait === 0) next();
+        else this.#readTimer = setTimeout(next, wait);
       });
     };
     next();
@@ -150,6 +171,7 @@ export class InotifyWatch {
         out.flush(this.#sink);
         const root = this.#map.rootWd;
         if (root !== undefined) await this.#scanBelow(root);
+        this.#renamesFound(out);
         this.#sink.gap('', 'inotify event queue overflow (fs.inotify.max_queued_events)');
         continue;
       }
@@ -165,6 +187,7 @@ export class InotifyWatch {
       if (ev.mask & IN_CREATE) {
         if (isDir) await this.#newDir(ev.wd, ev.name, rel);
         out.push(rel, 'create', 'create', isDir);
+        this.#renamesFound(out);
       }
       if (ev.mask & IN_DELETE) {
         if (isDir) this.#forget(this.#map.child(ev.wd, ev.name), false);
@@ -238,6 +261,12 @@ export class InotifyWatch {
     }
     if (!excluded) await this.#newDir(ev.wd, ev.name, rel);
     out.push(rel, 'create', 'moved_to', true);
+    this.#renamesFound(out);
+  }
+
+  /** Report the directories the last scan found moved in (see #movedIn). */
+  #renamesFound(out: Batch): void {
+    for (const m of this.#movedIn.splice(0)) out.rename(m.from, m.to, true);
   }
 
   // --- watching directories -----------------------------------------------------------------
@@ -253,7 +282,8 @@ export class InotifyWatch {
   #watch(parentWd: number, name: string, rel: string): number | undefined {
     const r = this.#sys.addWatch(this.#fd, pathBytes(this.#o.root, rel), this.#mask);
     if (r.wd !== undefined) {
-      this.#map.add(r.wd, parentWd, name);
+      const before = this.#map.has(r.wd) ? this.#map.pathOf(r.wd) : undefined;
+      if (this.#map.add(r.wd, parentWd, name) && before !== undefined && before !== rel) this.#movedIn.push({ from: before, to: rel });
       this.#unwatched.delete(rel);
       return r.wd;
     }
@@ -388,6 +418,7 @@ export class InotifyWatch {
     if (this.#state === 'dead') return;
     this.#state = 'dead';
     clearTimeout(this.#unwatchedTimer);
+    clearTimeout(this.#readTimer);
     for (const m of this.#moves.values()) clearTimeout(m.timer);
     if (this.#fd < 0) return;
     const root = this.#map.rootWd;
