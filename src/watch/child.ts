@@ -11,6 +11,9 @@ import type { Pattern } from '../config/types.js';
 import { errorText } from '../errors.js';
 import type { BackendName, ChildMessage, ChildOptions, RawEvent } from './protocol.js';
 
+/** How often the child checks that its parent is still there (see parentGone below). */
+const PARENT_POLL_MS = 500;
+
 function send(msg: ChildMessage): void {
   if (!process.connected || !process.send) return;
   try {
@@ -98,6 +101,16 @@ const options = JSON.parse(process.argv[2] ?? '{}') as ChildOptions;
 const excludes: Pattern[] = (options.excludes ?? []).map((p) => ({ source: p.source, regex: new RegExp(p.source, p.flags) }));
 
 process.on('disconnect', () => exit(0));
+// 'disconnect' alone is not enough. A parent that died while this module was still loading (the
+// CLI killed just after the fork) closed the channel before the listener above existed: the event
+// was emitted to nobody and the child lived on under pid 1. So: check once now, then poll without
+// the parent's cooperation (a SIGKILLed parent sends nothing; the kernel reparents us).
+const parentPid = process.ppid;
+const parentGone = (): boolean => !process.connected || process.ppid !== parentPid;
+if (parentGone()) exit(0);
+setInterval(() => {
+  if (parentGone()) exit(0);
+}, PARENT_POLL_MS).unref();
 process.on('uncaughtException', (err) => {
   for (const root of process.argv.slice(3)) send({ type: 'error', root, message: `watcher process failed: ${errorText(err)}` });
   exit(1);
