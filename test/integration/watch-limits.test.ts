@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkInotifyLimits, countDirectories, watchesNeeded } from '../../src/watch/limits.js';
@@ -93,6 +93,14 @@ test('[inotify] ENOSPC on a new directory is reported with the sysctl to raise, 
     await writeFile(join(src, 'new', 'later'), 'written into an unwatched directory');
     await waitForSameTree(src, dst, 40_000);
     assert.ok(events.some((e) => e.type === 'watch' && /reconciling .*\/new \(not watched/.test(e.message ?? '')), 'reconciled as polled');
+    // An unwatched directory below a directory that is then renamed is still polled at its new
+    // path (the list held paths, which went stale and were dropped: silently unwatched).
+    await mkdir(join(src, 'a', 'deep'));
+    await waitForSameTree(src, dst, 20_000);
+    await rename(join(src, 'a'), join(src, 'z'));
+    await waitForSameTree(src, dst, 20_000);
+    await writeFile(join(src, 'z', 'deep', 'after-rename'), 'written into an unwatched directory whose parent was renamed');
+    await waitForSameTree(src, dst, 40_000);
   } finally {
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));

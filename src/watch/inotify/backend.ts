@@ -25,7 +25,6 @@ import { read } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { EventSwitches, Pattern } from '../../config/types.js';
 import { nameFromBytes, pathBytes } from '../../core/names.js';
-import { parentOf } from '../../core/paths.js';
 import { isExcluded } from '../filter.js';
 import type { KernelEvent, RawEvent } from '../protocol.js';
 import {
@@ -34,6 +33,7 @@ import {
 } from './constants.js';
 import { decodeEvents, type InotifyEvent } from './decode.js';
 import { DirMap } from './dir-map.js';
+import { LeafTest } from './leaf.js';
 import { DEFAULT_PACE, TokenBucket, type PaceOptions } from './pace.js';
 import type { InotifyCalls } from './syscalls.js';
 
@@ -83,6 +83,7 @@ export class InotifyWatch {
   readonly #sys: InotifyCalls;
   readonly #sink: InotifySink;
   readonly #map = new DirMap();
+  readonly #leaf = new LeafTest();
   readonly #mask: number;
   #fd = -1;
   #state: State = 'new';
@@ -95,8 +96,12 @@ export class InotifyWatch {
    * hands back the same wd, so the old path is known: reported as renames after the scan.
    */
   #movedIn: { from: string; to: string }[] = [];
-  /** Directories (relative paths) that could not be watched for lack of watches. */
-  readonly #unwatched = new Set<string>();
+  /**
+   * Directories that could not be watched (out of watches, or unreadable), by their watched parent
+   * and name, like the DirMap: a rename of an ancestor carries them along, and their path is
+   * rebuilt at each retry (paths went stale under a renamed ancestor and were then dropped).
+   */
+  readonly #unwatched = new Map<string, { readonly parentWd: number; readonly name: string }>();
   #unwatchedTimer: NodeJS.Timeout | undefined;
   /** The next read, while it waits for its turn (pace.ts). */
   #readTimer: NodeJS.Timeout | undefined;
@@ -191,6 +196,7 @@ export class InotifyWatch {
       }
       if (ev.mask & IN_DELETE) {
         if (isDir) this.#forget(this.#map.child(ev.wd, ev.name), false);
+        if (isDir) this.#unwatched.delete(unwatchedKey(ev.wd, ev.name));
         out.push(rel, 'delete', 'delete', isDir);
       }
       if (ev.mask & IN_CLOSE_WRITE) out.push(rel, 'update', 'close_write', false);
@@ -219,6 +225,8 @@ export class InotifyWatch {
 
   #movedFrom(ev: InotifyEvent, rel: string, isDir: boolean, out: Batch): void {
     const childWd = isDir ? this.#map.child(ev.wd, ev.name) : undefined;
+    // An unwatched directory moved away: its new place (if in the tree) is tried as a new one.
+    if (isDir) this.#unwatched.delete(unwatchedKey(ev.wd, ev.name));
     const timer = setTimeout(() => {
       this.#chain = this.#chain.then(() => this.#movedOut(ev.cookie));
     }, MOVE_PAIR_MS);
@@ -284,13 +292,15 @@ export class InotifyWatch {
     if (r.wd !== undefined) {
       const before = this.#map.has(r.wd) ? this.#map.pathOf(r.wd) : undefined;
       if (this.#map.add(r.wd, parentWd, name) && before !== undefined && before !== rel) this.#movedIn.push({ from: before, to: rel });
-      this.#unwatched.delete(rel);
+      this.#unwatched.delete(unwatchedKey(parentWd, name));
       return r.wd;
     }
-    if (r.errno === ENOSPC) this.#unwatched.add(rel);
-    else if (r.errno !== ENOENT && r.errno !== ENOTDIR) {
+    const key = unwatchedKey(parentWd, name);
+    if (r.errno === ENOSPC) this.#unwatched.set(key, { parentWd, name });
+    else if (r.errno === ENOENT || r.errno === ENOTDIR) this.#unwatched.delete(key); // gone: nothing to poll
+    else {
       // EACCES and the like: rsync could not read it either, but say so and keep reconciling it.
-      if (r.errno === EACCES) this.#unwatched.add(rel);
+      if (r.errno === EACCES) this.#unwatched.set(key, { parentWd, name });
       this.#sink.warn(`cannot watch ${rel}: ${errnoText(r.errno)}`);
     }
     return undefined;
@@ -323,6 +333,8 @@ export class InotifyWatch {
   async #list(dirWd: number, queue: number[]): Promise<void> {
     const dirRel = this.#map.pathOf(dirWd);
     if (dirRel === undefined) return;
+    // A leaf (no subdirectory, by its link count) has nothing to watch below it: not listed.
+    if (this.#leaf.isLeaf(pathBytes(this.#o.root, dirRel))) return;
     let entries;
     try {
       entries = await readdir(pathBytes(this.#o.root, dirRel), { withFileTypes: true, encoding: 'buffer' });
@@ -354,7 +366,10 @@ export class InotifyWatch {
 
   #reportUnwatched(): void {
     if (this.#unwatched.size === 0 || this.#unwatchedTimer || this.#state === 'dead') return;
-    const some = [...this.#unwatched].slice(0, 3).join(', ');
+    const some = [...this.#unwatched.values()]
+      .slice(0, 3)
+      .map((u) => this.#map.entryPath(u.parentWd, u.name) ?? u.name)
+      .join(', ');
     this.#sink.warn(`${this.#unwatched.size} director${this.#unwatched.size === 1 ? 'y is' : 'ies are'} not watched (${some}${this.#unwatched.size > 3 ? ', …' : ''}): ${raiseHint}; until then they are reconciled every ${this.#o.unwatchedPollMs} ms`);
     this.#unwatchedTimer = setTimeout(() => {
       this.#unwatchedTimer = undefined;
@@ -365,21 +380,20 @@ export class InotifyWatch {
   /** Try each unwatched directory again; a success is reported as a new tree, a failure as a gap. */
   async #retryUnwatched(): Promise<void> {
     const out = new Batch(this.#o.root);
-    // Parents first: a subtree under an unwatched parent is retried through it.
-    for (const rel of [...this.#unwatched].sort((a, b) => a.length - b.length)) {
+    // An unwatched directory's own subdirectories are never tried (a scan does not enter it): each
+    // entry has a watched parent, and once it is watched its scan finds what is below.
+    for (const [key, u] of [...this.#unwatched]) {
       if (this.#state === 'dead') return;
-      if (!this.#unwatched.has(rel)) continue;
-      const parent = this.#wdOf(parentOf(rel));
-      if (parent === undefined) {
-        if (!this.#unwatchedAncestor(rel)) this.#unwatched.delete(rel); // moved or deleted meanwhile
+      const rel = this.#map.entryPath(u.parentWd, u.name);
+      if (rel === undefined) {
+        this.#unwatched.delete(key); // its parent left the tree (deleted, moved out)
         continue;
       }
-      const name = rel.slice(rel.lastIndexOf('/') + 1);
-      const wd = this.#watch(parent, name, rel);
+      const wd = this.#watch(u.parentWd, u.name, rel);
       if (wd !== undefined) {
         await this.#scanBelow(wd);
         out.push(rel, 'create', 'create', true);
-      } else if (this.#unwatched.has(rel)) {
+      } else if (this.#unwatched.has(key)) {
         this.#sink.gap(rel, 'not watched (inotify watch limit): polled');
       }
     }
@@ -394,21 +408,6 @@ export class InotifyWatch {
     }
   }
 
-  #unwatchedAncestor(rel: string): boolean {
-    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) if (this.#unwatched.has(p)) return true;
-    return false;
-  }
-
-  /** The wd of the watched directory at `rel`, walking down from the root. */
-  #wdOf(rel: string): number | undefined {
-    let wd = this.#map.rootWd;
-    if (rel === '') return wd;
-    for (const name of rel.split('/')) {
-      if (wd === undefined) return undefined;
-      wd = this.#map.child(wd, name);
-    }
-    return wd;
-  }
 
   /**
    * Stop reading. The pending blocking read holds a thread-pool thread that process exit would
@@ -453,6 +452,11 @@ function errnoText(errno: number): string {
 }
 
 /** The events of one read, deduplicated: a file written in 1,000 chunks is one `modify`, not 1,000. */
+/** The #unwatched key of the entry `name` of the watched directory `parentWd`. */
+function unwatchedKey(parentWd: number, name: string): string {
+  return `${parentWd}\0${name}`;
+}
+
 class Batch {
   readonly #root: string;
   readonly #events: RawEvent[] = [];
