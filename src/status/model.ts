@@ -133,7 +133,7 @@ interface Root {
   restarts: number;
   lastGap: { reason: string; at: number; closedBy: string } | null;
   rootMissing: boolean;
-  count: { files: number; bytes: number; complete: boolean } | null;
+  count: { files: number; bytes: number | null; complete: boolean } | null;
 }
 
 export class StatusModel {
@@ -256,7 +256,7 @@ export class StatusModel {
         return;
       }
       case 'source-count':
-        this.#root(e.root).count = { files: e.files, bytes: e.bytes, complete: e.complete };
+        this.#root(e.root).count = { files: e.files, bytes: e.bytesCounted === false ? null : e.bytes, complete: e.complete };
         return;
       case 'alert': {
         const key = `${e.alert}\0${e.subject}`;
@@ -468,7 +468,7 @@ function progressOf(p: { files: number; bytes: number }, count: Root['count'], s
   const counting = count === null || !count.complete;
   // A file created during the sync can make rsync's figure pass the count: never above 100 %.
   const filesTotal = count === null ? null : Math.max(count.files, p.files);
-  const bytesTotal = count === null ? null : Math.max(count.bytes, p.bytes);
+  const bytesTotal = count === null || count.bytes === null ? null : Math.max(count.bytes, p.bytes);
   const share = filesTotal ? p.files / filesTotal : 0;
   const etaSeconds = counting || share <= 0 ? null : Math.round((secs * (1 - share)) / share);
   return { files: p.files, filesTotal, bytes: p.bytes, bytesTotal, counting, bytesPerSecond: Math.round(p.bytes / secs), etaSeconds };

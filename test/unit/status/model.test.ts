@@ -133,6 +133,17 @@ test('watcher: restarts counted, the last gap and how it was closed, inotify wat
   assert.deepEqual(problems(s).map((p) => p.kind), ['watcher-degraded'], 'watches near the limit');
 });
 
+test('a count past the sized limit gives entries and no bytes total', () => {
+  const m = new StatusModel([{ root: R, remote: A }]);
+  m.apply({ type: 'full-sync', level: 'info', message: '', root: R, remote: A, phase: 'start' }, T0);
+  m.apply({ type: 'source-count', level: 'debug', message: '', root: R, files: 2_000_000, bytes: 123, complete: true, bytesCounted: false }, T0 + 1000);
+  m.apply({ type: 'progress', level: 'debug', message: '', root: R, remote: A, files: 1_000_000, bytes: 0 }, T0 + 2000);
+  const c = m.snapshot(T0 + 2000).channels[0]!;
+  assert.equal(c.progress?.filesTotal, 2_000_000);
+  assert.equal(c.progress?.bytesTotal, null, 'unknown, not the partial sum');
+  assert.equal(c.progress?.etaSeconds, 2);
+});
+
 test('a full sync shows its progress, rate and ETA, and ends with the job', () => {
   const m = new StatusModel([{ root: R, remote: A }]);
   m.apply({ type: 'full-sync', level: 'info', message: '', root: R, remote: A, phase: 'start' }, T0);
