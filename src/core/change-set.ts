@@ -192,6 +192,8 @@ export class ChangeSet {
 
   /** What `from` carried for its job now rides with `to` (a chain, or a tree swallowing an entry). */
   #moveRenames(from: Mutable, to: Mutable): void {
+    // The common case (a tree swallowing entries that carry no rename): nothing to move or remap.
+    if (!from.renames && !from.sources) return;
     if (from.renames) {
       to.renames ??= new Map();
       for (const [n, o] of from.renames) if (!to.renames.has(n) && n !== o) to.renames.set(n, o);

@@ -2,16 +2,14 @@
  * One attempt at a SyncRequest against one remote: the rsync run(s) and which paths did not land.
  * Retry, queueing and events live in lane.ts; this file decides how the paths are sent.
  */
-import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { lstat } from 'node:fs/promises';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { isExactName, pathBytes } from '../core/names.js';
 import { ancestors } from '../core/paths.js';
 import type { Rename } from '../core/types.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
-import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules } from './excludes.js';
+import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules, withRulesFile } from './excludes.js';
 import { planSeeds, RULES_FILE, type Seed, type SeedTarget } from './rename.js';
 import { runRsync } from './runner.js';
 import type { RsyncProgress } from './stats.js';
@@ -107,22 +105,15 @@ async function seedRenames(root: string, renames: readonly Rename[], present: re
   for (const s of skipped) ctx.onSeed?.(s.rename, { why: s.why });
   for (const seed of seeds) {
     if (ctx.signal.aborted) return;
-    const outcome = await withRulesFile(seed, (argv, stdin) => runRsync(argv, { cwd: root, signal: ctx.signal, ...stdin }));
+    const outcome = await runSeed(seed, (argv, stdin) => runRsync(argv, { cwd: root, signal: ctx.signal, ...stdin }));
     for (const r of seed.renames) ctx.onSeed?.(r, { outcome, argv: redactArgv(seed.argv) });
   }
 }
 
 /** A seed's argv and stdin, its rules in a 0600 temp file when stdin carries names. */
-async function withRulesFile<T>(seed: Seed, fn: (argv: string[], stdin: { stdinPaths?: readonly string[]; stdinBytes?: Buffer }) => Promise<T>): Promise<T> {
+function runSeed<T>(seed: Seed, fn: (argv: string[], stdin: { stdinPaths?: readonly string[]; stdinBytes?: Buffer }) => Promise<T>): Promise<T> {
   if (!seed.rulesInFile || !seed.rules) return fn(seed.argv, seed.stdinPaths ? { stdinPaths: seed.stdinPaths } : seed.rules ? { stdinBytes: seed.rules } : {});
-  const dir = await mkdtemp(join(tmpdir(), 'tssersync-seed-'));
-  try {
-    const file = join(dir, 'excluded');
-    await writeFile(file, seed.rules, { mode: 0o600 });
-    return await fn(seed.argv.map((w) => w.replace(RULES_FILE, file)), seed.stdinPaths ? { stdinPaths: seed.stdinPaths } : {});
-  } finally {
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
+  return withRulesFile(seed.rules, (file) => fn(seed.argv.map((w) => w.replace(RULES_FILE, file)), seed.stdinPaths ? { stdinPaths: seed.stdinPaths } : {}));
 }
 
 /**

@@ -128,10 +128,15 @@ export async function excludedBelow(root: string, trees: readonly string[], excl
 export async function withExcludeRules<T>(excludes: readonly Pattern[], paths: readonly string[], fn: (rulesFile: string | undefined) => Promise<T>): Promise<T> {
   const { globs } = planExcludes(excludes);
   if (paths.length === 0 && globs.length === 0) return fn(undefined);
+  return withRulesFile(excludeRules(paths, globs), fn);
+}
+
+/** Runs `fn` with `rules` (NUL-separated filter rules) in a 0600 temp file, removed afterwards. */
+export async function withRulesFile<T>(rules: Buffer, fn: (rulesFile: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'tssersync-rules-'));
   try {
     const file = join(dir, 'excluded');
-    await writeFile(file, excludeRules(paths, globs), { mode: 0o600 });
+    await writeFile(file, rules, { mode: 0o600 });
     return await fn(file);
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});
