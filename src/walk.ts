@@ -15,7 +15,7 @@
 import { closeSync, constants, lstatSync, openSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** One directory's entries ("." and ".." left out). */
+/** Entries of one directory, or of one chunk of a large one ("." and ".." left out). */
 export interface DirEntries {
   /** Entries of every kind. */
   count: number;
@@ -23,11 +23,12 @@ export interface DirEntries {
   readonly dirs: Buffer[];
   /** Regular files, named or not. */
   regular: number;
-  /** Names of regular files, as bytes, when asked for; at most `fileNames` of them. */
+  /** Names of regular files, as bytes, when asked for; at most `fileNames` of them per directory. */
   readonly files: Buffer[];
 }
 
-export type ListDir = (dir: Buffer, fileNames: number) => DirEntries | undefined;
+/** A directory's entries in chunks; none when it cannot be opened (gone, unreadable, no longer a directory). */
+export type ListDir = (dir: Buffer, fileNames: number) => Iterable<DirEntries>;
 
 const SLASH = 0x2f;
 const DT_UNKNOWN = 0;
@@ -72,19 +73,22 @@ function getdents(): ((fd: number, buf: Buffer, size: number) => number) | undef
 
 function getdentsLister(call: (fd: number, buf: Buffer, size: number) => number): ListDir {
   const buf = Buffer.alloc(128 * 1024);
-  return (dir, fileNames) => {
+  // One chunk per read of the buffer (about 3,000 entries), parsed before it is handed out, so a
+  // walk can yield between the chunks of a huge directory and two walks can share the buffer.
+  return function* (dir, fileNames) {
     let fd: number;
     try {
       // O_NOFOLLOW: a directory replaced by a symlink since its parent was read is not followed.
       fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     } catch {
-      return undefined;
+      return;
     }
-    const out: DirEntries = { count: 0, regular: 0, dirs: [], files: [] };
     try {
+      let named = 0;
       for (;;) {
         const got = call(fd, buf, buf.length);
-        if (got <= 0) break; // 0: the end; < 0: an error reading it, counted as far as it got
+        if (got <= 0) return; // 0: the end; < 0: an error reading it, counted as far as it got
+        const out: DirEntries = { count: 0, regular: 0, dirs: [], files: [] };
         for (let off = 0; off < got; off += buf.readUInt16LE(off + RECLEN)) {
           let type = buf[off + TYPE]!;
           const start = off + NAME;
@@ -97,23 +101,26 @@ function getdentsLister(call: (fd: number, buf: Buffer, size: number) => number)
             type = st?.isDirectory() ? DT_DIR : st?.isFile() ? DT_REG : -1;
           }
           if (type === DT_DIR) out.dirs.push(child(dir, buf.subarray(start, end)));
-          else if (type === DT_REG && ++out.regular <= fileNames) out.files.push(Buffer.from(buf.subarray(start, end)));
+          else if (type === DT_REG) {
+            out.regular++;
+            if (named++ < fileNames) out.files.push(Buffer.from(buf.subarray(start, end)));
+          }
         }
+        yield out;
       }
     } finally {
       closeSync(fd);
     }
-    return out;
   };
 }
 
 function readdirLister(): ListDir {
-  return (dir, fileNames) => {
+  return function* (dir, fileNames) {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch {
-      return undefined;
+      return;
     }
     const out: DirEntries = { count: entries.length, regular: 0, dirs: [], files: [] };
     for (const d of entries) {
@@ -121,7 +128,7 @@ function readdirLister(): ListDir {
       if (d.isDirectory()) out.dirs.push(child(dir, name));
       else if (d.isFile() && ++out.regular <= fileNames) out.files.push(name);
     }
-    return out;
+    yield out;
   };
 }
 
@@ -158,7 +165,7 @@ export interface WalkOptions {
 
 /**
  * Depth first below `root` (the root itself is not counted): `onDir` for every directory listed,
- * with its entries (awaited when it returns a promise). Symlinks are not followed, as rsync does not.
+ * with its entries, once per chunk of a large directory (awaited when it returns a promise). Symlinks are not followed, as rsync does not.
  */
 export async function walkTree(root: Buffer, onDir: (dir: Buffer, e: DirEntries) => void | Promise<void>, o: WalkOptions = {}): Promise<void> {
   const list = o.list ?? listDir();
@@ -169,15 +176,16 @@ export async function walkTree(root: Buffer, onDir: (dir: Buffer, e: DirEntries)
   while (stack.length > 0) {
     if (o.stop?.()) return;
     const dir = stack.pop()!;
-    const e = list(dir, names);
-    if (!e) continue;
-    names -= e.files.length;
-    await onDir(dir, e);
-    for (const d of e.dirs) stack.push(d);
-    since += e.count;
-    if (since >= yieldEvery) {
-      since = 0;
-      await new Promise((r) => setImmediate(r));
+    for (const e of list(dir, names)) {
+      names -= e.files.length;
+      await onDir(dir, e);
+      for (const d of e.dirs) stack.push(d);
+      since += e.count;
+      if (since >= yieldEvery) {
+        since = 0;
+        await new Promise((r) => setImmediate(r));
+        if (o.stop?.()) return;
+      }
     }
   }
 }
