@@ -90,12 +90,23 @@ export function plan(
 
   const jobs: RsyncJob[] = [];
   const byAction: Record<Action, PendingEntry[]> = { tree: [], path: [] };
-  for (const e of ready) byAction[e.action].push(e);
-  // Trees first: they carry new directories, whose contents events may never report.
-  for (const action of ['tree', 'path'] as const) {
+  const oldestOf: Record<Action, number> = { tree: Infinity, path: Infinity };
+  for (const e of ready) {
+    byAction[e.action].push(e);
+    oldestOf[e.action] = Math.min(oldestOf[e.action], e.firstSeen);
+  }
+  // Trees first (they carry new directories, whose contents events may never report), unless the
+  // paths have waited longer. With one free slot (the lane runs one rsync while jobs are short),
+  // trees first starved the paths: in the 2,000-op storm each job's end found a few more trees
+  // due, so 10 tree jobs of 1-9 paths ran back to back while 347 paths waited past the ceiling
+  // (1.35 s). Oldest first, the ready group that waited longest goes, and the other next.
+  const order: readonly Action[] = oldestOf.path < oldestOf.tree ? ['path', 'tree'] : ['tree', 'path'];
+  for (const action of order) {
     const list = byAction[action];
     if (list.length === 0 || jobs.length >= freeSlots) continue;
-    const slots = freeSlots - jobs.length - (action === 'tree' && byAction.path.length > 0 ? 1 : 0);
+    const other = byAction[action === 'tree' ? 'path' : 'tree'];
+    // Leave one slot for the other group when it is still to be planned.
+    const slots = freeSlots - jobs.length - (action === order[0] && other.length > 0 ? 1 : 0);
     // A tree entry is a whole directory (a new one holds what its events never reported), so trees
     // are spread over the free workers however few they are; paths only in batches of MIN_SPLIT.
     const count = Math.max(1, Math.min(slots, action === 'tree' ? list.length : Math.ceil(list.length / MIN_SPLIT)));
