@@ -101,20 +101,33 @@ export function plan(
   // due, so 10 tree jobs of 1-9 paths ran back to back while 347 paths waited past the ceiling
   // (1.35 s). Oldest first, the ready group that waited longest goes, and the other next.
   const order: readonly Action[] = oldestOf.path < oldestOf.tree ? ['path', 'tree'] : ['tree', 'path'];
-  for (const action of order) {
+  // The paths ride in the last tree job (RsyncJob.flat) when they would have been one job of their
+  // own anyway: one rsync run per flush instead of two. Not with the root among the trees (that job
+  // is a full sync), nor the root itself as a path (a tree of "" is a full sync).
+  const ride =
+    byAction.tree.length > 0 &&
+    byAction.path.length > 0 &&
+    byAction.tree.length + byAction.path.length <= limits.maxBatch &&
+    (byAction.path.length <= MIN_SPLIT || freeSlots <= 2) &&
+    !byAction.tree.some((e) => e.path === '') &&
+    !byAction.path.some((e) => e.path === '');
+  for (const action of ride ? (['tree'] as const) : order) {
     const list = byAction[action];
     if (list.length === 0 || jobs.length >= freeSlots) continue;
     const other = byAction[action === 'tree' ? 'path' : 'tree'];
-    // Leave one slot for the other group when it is still to be planned.
-    const slots = freeSlots - jobs.length - (action === order[0] && other.length > 0 ? 1 : 0);
+    // Leave one slot for the other group when it is still to be planned (riding paths count as one).
+    const slots = freeSlots - jobs.length - ((action === order[0] || ride) && other.length > 0 ? 1 : 0);
     // A tree entry is a whole directory (a new one holds what its events never reported), so trees
     // are spread over the free workers however few they are; paths only in batches of MIN_SPLIT.
     const count = Math.max(1, Math.min(slots, action === 'tree' ? list.length : Math.ceil(list.length / MIN_SPLIT)));
     const size = Math.min(limits.maxBatch, Math.ceil(list.length / count));
     for (let i = 0; i < list.length && jobs.length < freeSlots; i += size) {
       const paths = list.slice(i, i + size).map((e) => e.path);
+      const last = i + size >= list.length;
+      const flat = ride && last ? byAction.path.map((e) => e.path) : undefined;
+      if (flat) paths.push(...flat);
       const renames = renamesOf(changes, paths);
-      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}), ...renames });
+      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}), ...(flat ? { flat } : {}), ...renames });
     }
   }
   const planned = new Set(jobs.flatMap((j) => j.paths));

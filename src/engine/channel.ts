@@ -226,7 +226,7 @@ export class Channel {
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
-    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}), ...(job.renames && !full ? { renames: job.renames } : {}) };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}), ...(job.flat && !full ? { flat: job.flat } : {}), ...(job.renames && !full ? { renames: job.renames } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {
