@@ -145,3 +145,10 @@ test('paths overlapping in-flight work wait', () => {
   const p = plan(cs, ch, 100, limits, 4);
   assert.deepEqual(p.jobs.flatMap((j) => j.paths), ['e']);
 });
+
+test('a riding path is a path again when its job fails (replay log, pending set), the trees stay trees', async () => {
+  const { entryAction } = await import('../../../src/core/planner.js');
+  const action = entryAction({ root: '/r', remoteId: 'h::m', action: 'tree', paths: ['t', 'p'], flat: ['p'] });
+  assert.deepEqual([action('t'), action('p')], ['tree', 'path']);
+  assert.equal(entryAction({ root: '/r', remoteId: 'h::m', action: 'path', paths: ['p'] })('p'), 'path');
+});
