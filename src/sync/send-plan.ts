@@ -39,14 +39,21 @@ export async function planSend(req: SyncRequest, history: SentHistory, at: numbe
     // Each riding path as a path job would decide it: left out when already there; in the forced
     // run when a same-second rewrite could hide it or it is a directory; else in the tree run,
     // whose quick check compares nanoseconds. A missing one rides (the tree run deletes it).
+    // A rename's new file that needs forcing stays in the tree run as well, where its seed
+    // (rename.ts) gives the receiver the old copy first: the forced run then moves only a delta.
+    const renamed = req.renames && req.renames.length > 0 ? new Set(req.renames.map((r) => r.to)) : undefined;
     const leave = new Set<string>();
     const after: string[] = [];
+    const both: string[] = [];
     flat.forEach((p, i) => {
       const st = stats[also.length + i];
       if (st && history.alreadyThere(req.root, p, st)) leave.add(p);
-      else if (st && (st.dir || (!force && history.needsForce(req.root, p, st, at)))) (after.push(p), leave.add(p));
+      else if (st && (st.dir || (!force && history.needsForce(req.root, p, st, at)))) {
+        if (!st.dir && renamed?.has(p)) both.push(p);
+        else (after.push(p), leave.add(p));
+      }
     });
-    return { send: leave.size === 0 ? req.paths : req.paths.filter((p) => !leave.has(p)), force, alsoForced: [...alsoForced, ...after], after, at };
+    return { send: leave.size === 0 ? req.paths : req.paths.filter((p) => !leave.has(p)), force, alsoForced: [...alsoForced, ...after, ...both], after, at };
   }
   if (req.ignoreTimes !== undefined) return { send: req.paths, force: req.ignoreTimes, alsoForced: [], after: [], at };
   const stats = await statAll(req.root, req.paths);

@@ -4,7 +4,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, lstat, mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pattern, RemoteConfig, RsyncSettings } from '../../src/config/types.js';
 import { nameFromBytes, pathBytes } from '../../src/core/names.js';
@@ -121,4 +122,28 @@ test('excludes hold on the riding route: excluded riding paths and excluded entr
   assert.equal((await l.run({ root: src, action: 'tree', paths: ['tree', ...flat], flat })).ok, true);
   assert.deepEqual([...(await snapshotBytes(dst)).keys()].sort(), ['keep.log', 'ok.txt', 'tree', 'tree/fine', 'tree/sub', 'x.gz']);
   assert.equal(await readFile(join(dst, 'x.gz'), 'utf8'), 'remote copy of an excluded file');
+});
+
+/** Bytes the daemon has received so far, over all runs (its `sent N bytes  received M bytes` lines). */
+async function received(): Promise<number> {
+  let n = 0;
+  for (const m of (await readFile(daemon.logFile, 'utf8')).matchAll(/received (\d+) bytes/g)) n += Number(m[1]);
+  return n;
+}
+
+test('a riding renamed file that must be forced (a rename keeps its old mtime) is still seeded from the remote copy: no bytes sent again', async () => {
+  const { src, dst } = await fresh();
+  const l = lane();
+  await writeFile(join(src, 'big.bin'), randomBytes(2 * 1024 * 1024));
+  const old = Date.now() / 1000 - 3600;
+  await utimes(join(src, 'big.bin'), old, old);
+  assert.equal((await l.run({ root: src, action: 'path', paths: ['big.bin', 'never-there'] })).ok, true);
+  await rename(join(src, 'big.bin'), join(src, 'moved.bin'));
+  await put(src, 'nt/f', 'new tree');
+  const before = await received();
+  const r = await l.run({ root: src, action: 'tree', paths: ['nt', 'moved.bin', 'big.bin'], flat: ['moved.bin'], renames: [{ from: 'big.bin', to: 'moved.bin' }] });
+  assert.equal(r.ok, true, JSON.stringify(r.outcome));
+  assert.deepEqual(await treeDiffBytes(src, dst), []);
+  const sent = (await received()) - before;
+  assert.ok(sent < 256 * 1024, `${sent} bytes sent for a 2 MB rename`);
 });

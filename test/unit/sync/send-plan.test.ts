@@ -61,3 +61,15 @@ test('riding paths of a tree job: each decided as a path job would; directories 
   assert.deepEqual([...p.alsoForced].sort(), ['r-dir', 'r-hot']);
   assert.equal(p.force, false, 'the tree run is not forced for them');
 });
+
+test("a riding rename target that needs forcing stays in the tree run too (its seed runs there), and is forced after", async () => {
+  await writeFile(join(t.path, 'moved'), 'old bytes');
+  const st = await lstat(join(t.path, 'moved'));
+  // Born after the file's mtime: its history is unknown, so it is forced (a rename keeps an old mtime).
+  const h = new SentHistory(st.mtimeMs + 5000);
+  const req = { root: t.path, action: 'tree' as const, paths: ['tree', 'moved', 'was'], flat: ['moved'], renames: [{ from: 'was', to: 'moved' }] };
+  const p = await planSend(req, h, st.mtimeMs + 6000);
+  assert.deepEqual(p.send, ['tree', 'moved', 'was']);
+  assert.deepEqual(p.after, []);
+  assert.deepEqual(p.alsoForced, ['moved']);
+});
