@@ -11,7 +11,7 @@ import type { Pattern, RemoteConfig, RsyncSettings } from '../../src/config/type
 import { nameFromBytes, pathBytes } from '../../src/core/names.js';
 import { Lane } from '../../src/sync/lane.js';
 import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
-import { AWKWARD_NAMES, snapshotBytes, tempDir, treeDiffBytes } from '../support/tree.js';
+import { AWKWARD_NAMES, snapshotBytes, tempDir, treeDiffBytes, waitFor } from '../support/tree.js';
 
 const rsync: RsyncSettings = { commonParams: ['-artz'], timeoutSeconds: 20, binary: 'rsync', maxDelete: undefined };
 const b = (...parts: Array<string | number[]>): string => nameFromBytes(Buffer.concat(parts.map((p) => Buffer.from(p as never))));
@@ -124,10 +124,17 @@ test('excludes hold on the riding route: excluded riding paths and excluded entr
   assert.equal(await readFile(join(dst, 'x.gz'), 'utf8'), 'remote copy of an excluded file');
 });
 
-/** Bytes the daemon has received so far, over all runs (its `sent N bytes  received M bytes` lines). */
+/**
+ * Bytes the daemon has received so far, over all runs (its `sent N bytes  received M bytes` lines),
+ * once every run it logged has logged that line (it writes it after the client may have exited).
+ */
 async function received(): Promise<number> {
+  const log = await waitFor(async () => {
+    const text = await readFile(daemon.logFile, 'utf8');
+    return text.split('rsync to backup/').length === text.split(' received ').length ? text : undefined;
+  });
   let n = 0;
-  for (const m of (await readFile(daemon.logFile, 'utf8')).matchAll(/received (\d+) bytes/g)) n += Number(m[1]);
+  for (const m of log.matchAll(/received (\d+) bytes/g)) n += Number(m[1]);
   return n;
 }
 
