@@ -4,7 +4,6 @@
  * engine does the work, src/daemon.ts detaches, src/log.ts prints.
  */
 import { readFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
 import { EnvironmentError, ExitCode, TssersyncError } from './errors.js';
 import type { Config } from './config/types.js';
 import { parseCli, HELP, type Args } from './args.js';
@@ -18,23 +17,21 @@ import { adoptLegacyState } from './replay/legacy-state.js';
 import type { Emit } from './events.js';
 import { StatusService } from './status/service.js';
 import { runStatus } from './status/command.js';
-import { MetricsServer } from './metrics/server.js';
+import type { MetricsServer } from './metrics/server.js';
 import { AlertHooks } from './hooks/alerts.js';
 import { runDoctor } from './doctor/index.js';
+import { findExecutable } from './sync/which.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-async function requireRsync(config: Config): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    execFile(config.rsync.binary, ['--version'], (err) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new EnvironmentError(`rsync is not installed (looked for "${config.rsync.binary}"): install it, e.g. apt-get install rsync`));
-      } else resolve();
-    });
-  });
+/** rsync must be there before anything starts: looked up as spawn would look it up, without a spawn. */
+function requireRsync(config: Config): void {
+  if (findExecutable(config.rsync.binary) === undefined) {
+    throw new EnvironmentError(`rsync is not installed (looked for "${config.rsync.binary}"): install it, e.g. apt-get install rsync`);
+  }
 }
 
 async function load(args: Args): Promise<Config> {
@@ -73,7 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (args.retryLog) {
     const config = await load(args);
-    await requireRsync(config);
+    requireRsync(config);
     const logger = createLogger({ console: true, debug: config.debug });
     await adoptLegacy(config, logger.emit);
     const engine = new Engine(config, { emit: logger.emit });
@@ -87,7 +84,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const config = await load(args);
-  if (!args.plugin) await requireRsync(config);
+  if (!args.plugin) requireRsync(config);
 
   if (args.daemon && !args.daemonChild && !args.foreground) {
     const pid = await daemonize(argv, config);
@@ -137,6 +134,8 @@ async function runForeground(args: Args, first: Config): Promise<number> {
     await metrics?.close();
     metrics = undefined;
     if (!c.metrics) return;
+    // Loaded only when metrics are on: prom-client was a tenth of every start-up's module loading.
+    const { MetricsServer } = await import('./metrics/server.js');
     const m = new MetricsServer(c.metrics, () => status.report());
     try {
       await m.listen();

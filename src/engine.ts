@@ -145,7 +145,7 @@ export class Engine {
     intake.open();
     const remotes = this.#wiring.lanes.size;
     this.#emit({ type: 'started', level: 'info', message: `watching ${roots.length} root(s), replicating to ${remotes} remote(s)`, roots: roots.length, remotes });
-    void warnOnLimits(roots, this.#emit);
+    void warnOnLimits(roots, this.#emit, (root) => watcher.watchesOf(root));
     const running = () => this.#state === 'running';
     const recovery = { config: this.config, emit: this.#emit, wiring: this.#wiring, intake, running, catchUpMarginMs: this.#schedule.tuning.catchUpMarginMs, pendingFile: this.#pendingFile() };
     await recover(recovery, { fullSync: this.opts.fullSync === true, uncleanPrevious });

@@ -1,6 +1,3 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-
 /**
  * The application comes first: rsync children run at a lower CPU and I/O priority, so a burst the
  * application writes is slowed as little as possible by its own replication.
@@ -14,6 +11,7 @@ import { delimiter, join } from 'node:path';
  * Never the idle I/O class by default: under a sustained write load an idle-class reader gets no
  * disk time at all, and replication would starve without bound.
  */
+import { findExecutable } from './which.js';
 
 /** `best-effort:N` (class 2, level 0-7) or `idle` (class 3). */
 export type IoClass = { readonly kind: 'best-effort'; readonly level: number } | { readonly kind: 'idle' };
@@ -70,19 +68,7 @@ export function withPriority(argv: readonly string[], p: Priority | undefined, t
 
 /** `nice` and `ionice` in PATH (coreutils and util-linux: present wherever rsync runs on Linux). */
 export function findPriorityTools(env: NodeJS.ProcessEnv = process.env): PriorityTools {
-  const dirs = (env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).filter(Boolean);
-  const find = (name: string): string | undefined => {
-    for (const d of dirs) {
-      try {
-        accessSync(join(d, name), constants.X_OK);
-        return join(d, name);
-      } catch {
-        // not here
-      }
-    }
-    return undefined;
-  };
-  return { nice: find('nice'), ionice: find('ionice') };
+  return { nice: findExecutable('nice', env), ionice: findExecutable('ionice', env) };
 }
 
 /** What of `p` cannot be applied with `tools`, as an operator sentence; undefined when all can. */

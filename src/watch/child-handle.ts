@@ -30,6 +30,8 @@ export class WatchChild {
   readonly #ready: Promise<void>;
   /** The backend the child runs, known once it is live (inotify may have fallen back to parcel). */
   backend: BackendName | undefined;
+  /** The watches the inotify backend holds once it is live (its directories; none for parcel). */
+  watches: number | undefined;
 
   constructor(root: string, options: ChildOptions, handlers: ChildHandlers) {
     this.root = root;
@@ -52,6 +54,7 @@ export class WatchChild {
         switch (m.type) {
           case 'ready':
             this.backend = m.backend;
+            this.watches = m.watches;
             live = true;
             resolve();
             break;

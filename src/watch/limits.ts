@@ -3,8 +3,9 @@
  * limit is reached it fails at subscribe (ENOSPC) or, worse, new directories silently go unwatched.
  * Sersync wrote /proc/sys/fs/inotify on every start; tssersync only reads and says what to raise.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { walkTree } from '../walk.js';
 
 export interface InotifyLimits {
   readonly ok: boolean;
@@ -60,15 +61,12 @@ export async function checkInotifyLimits(dirCount: number, roots = 1): Promise<I
   return problems.length === 0 ? { ok: true, watches, instances } : { ok: false, message: problems.join('; '), watches, instances };
 }
 
-/** Directories under `root`, the root included, counting stops at `cap`. Symlinks are not followed (parcel does not). */
+/**
+ * Directories under `root`, the root included, counting stops at `cap`. Symlinks are not followed
+ * (parcel does not). Needed only for parcel: the inotify backend says how many watches it holds.
+ */
 export async function countDirectories(root: string, cap: number): Promise<number> {
-  let count = 0;
-  const stack = [root];
-  while (stack.length > 0 && count < cap) {
-    const dir = stack.pop()!;
-    count++;
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries) if (e.isDirectory()) stack.push(join(dir, e.name));
-  }
+  let count = 1;
+  await walkTree(Buffer.from(root), (_dir, e) => void (count += e.dirs.length), { stop: () => count >= cap });
   return Math.min(count, cap);
 }

@@ -84,6 +84,11 @@ export class Watcher {
     return this.#roots.get(root)?.child?.backend;
   }
 
+  /** The directories the inotify backend watches under `root` when it went live; undefined for parcel. */
+  watchesOf(root: string): number | undefined {
+    return this.#roots.get(root)?.child?.watches;
+  }
+
   /** Resolves when every root is subscribed; rejects with EnvironmentError for a missing root. */
   async start(): Promise<void> {
     for (const root of this.#o.roots) {

@@ -175,3 +175,14 @@ test("stock -artuz: a file restored with an older mtime still replaces the backu
   const check = await runCli(['--check', '-o', conf]);
   assert.match(check.stdout, /-artz/, '--check shows the flags actually used');
 });
+
+test('a missing rsync: one line with the fix, the environment exit code, nothing watched', async () => {
+  const { conf } = await setup('norsync', 'backup', { tssersync: `<rsyncBinary path="${join(work.path, 'norsync', 'no-such-rsync')}"/>` });
+  for (const args of [['-o', conf], ['-r', '-o', conf], ['--retry-log', '-o', conf]]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 4, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /rsync is not installed \(looked for ".*no-such-rsync"\): install it/);
+    assert.ok(!/watching/.test(r.stdout + r.stderr), 'it watched without rsync');
+    assert.ok(!/\n\s+at /.test(r.stderr), 'a stack trace was printed');
+  }
+});

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { RsyncDaemon } from './rsyncd.js';
 
 export const CLI = join(import.meta.dirname, '../../dist/cli.js');
+/** Extra node options for the CLI under test (benchmarks: `TSS_CLI_NODE_ARGS=--cpu-prof`); forked children inherit them. */
+const NODE_ARGS = (process.env.TSS_CLI_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export interface CliResult {
   code: number | null;
@@ -14,7 +16,7 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, cwd: opts.cwd });
+    const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, cwd: opts.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -32,7 +34,7 @@ export function runCli(args: readonly string[], opts: { timeoutMs?: number; env?
 
 /** Start the CLI and leave it running; collect its output. */
 export function startCli(args: readonly string[], env?: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));

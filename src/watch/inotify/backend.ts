@@ -287,8 +287,8 @@ export class InotifyWatch {
   }
 
   /** add_watch for the entry `name` of `parentWd`; undefined when it is gone, not a directory or unwatchable. */
-  #watch(parentWd: number, name: string, rel: string): number | undefined {
-    const r = this.#sys.addWatch(this.#fd, pathBytes(this.#o.root, rel), this.#mask);
+  #watch(parentWd: number, name: string, rel: string, bytes = pathBytes(this.#o.root, rel)): number | undefined {
+    const r = this.#sys.addWatch(this.#fd, bytes, this.#mask);
     if (r.wd !== undefined) {
       const before = this.#map.has(r.wd) ? this.#map.pathOf(r.wd) : undefined;
       if (this.#map.add(r.wd, parentWd, name) && before !== undefined && before !== rel) this.#movedIn.push({ from: before, to: rel });
@@ -351,8 +351,11 @@ export class InotifyWatch {
       const name = nameFromBytes(e.name as unknown as Buffer);
       const rel = here === '' ? name : `${here}/${name}`;
       if (isExcluded(this.#o.excludes, rel, true)) continue;
-      const child = this.#watch(dirWd, name, rel);
-      if (child !== undefined) queue.push(child);
+      // The leaf test right after the watch, on the same bytes: most directories of a large tree
+      // are leaves, and each queued one cost a path rebuild and an async listing turn to find so.
+      const bytes = pathBytes(this.#o.root, rel);
+      const child = this.#watch(dirWd, name, rel, bytes);
+      if (child !== undefined && !this.#leaf.isLeaf(bytes)) queue.push(child);
     }
   }
 

@@ -1,0 +1,65 @@
+/**
+ * The full sync's progress count (src/progress.ts SourceCounter) on trees the test builds: entries
+ * as rsync counts them (the root's "." included), the bytes summed while the tree holds at most
+ * SIZED_FILES files and unknown (bytesCounted false) past that, non-UTF-8 names found.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import type { EngineEvent } from '../../src/events.js';
+import { SIZED_FILES, SourceCounter } from '../../src/progress.js';
+import { tempDir, waitFor } from '../support/tree.js';
+
+type Count = Extract<EngineEvent, { type: 'source-count' }>;
+
+async function countOf(root: string): Promise<Count> {
+  const seen: Count[] = [];
+  const counter = new SourceCounter((e) => void (e.type === 'source-count' && seen.push(e)));
+  counter.count(root);
+  counter.count(root); // a second call while one runs (or just ran) starts no second walk
+  const done = await waitFor(() => seen.find((e) => e.complete), 30_000, 'the count');
+  assert.equal(seen.filter((e) => e.complete).length, 1);
+  counter.close();
+  return done;
+}
+
+test('progress count: entries and bytes of a small tree, names as bytes', async () => {
+  const d = await tempDir('tss-count-');
+  try {
+    let bytes = 0;
+    let entries = 1;
+    for (let i = 0; i < 30; i++) {
+      const dir = Buffer.concat([Buffer.from(`${d.path}/d${i}-`), Buffer.from([0xff, 0xfe, i + 1])]);
+      mkdirSync(dir);
+      entries++;
+      for (let j = 0; j < 7; j++) {
+        writeFileSync(Buffer.concat([dir, Buffer.from(`/f${j}-\xe9`, 'latin1')]), 'x'.repeat(i + j));
+        bytes += i + j;
+        entries++;
+      }
+    }
+    const c = await countOf(d.path);
+    assert.equal(c.files, entries);
+    assert.equal(c.bytes, bytes);
+    assert.notEqual(c.bytesCounted, false);
+  } finally {
+    await d.cleanup();
+  }
+});
+
+test('progress count: past SIZED_FILES files the entries are still exact and the bytes unknown', async () => {
+  const d = await tempDir('tss-count-');
+  try {
+    const per = 500;
+    const dirs = Math.ceil((SIZED_FILES + 10) / per);
+    for (let i = 0; i < dirs; i++) {
+      mkdirSync(`${d.path}/${i}`);
+      for (let j = 0; j < per; j++) writeFileSync(`${d.path}/${i}/${j}`, 'ab');
+    }
+    const c = await countOf(d.path);
+    assert.equal(c.files, 1 + dirs + dirs * per);
+    assert.equal(c.bytesCounted, false);
+  } finally {
+    await d.cleanup();
+  }
+});
