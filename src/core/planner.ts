@@ -19,7 +19,9 @@
  *   a single file written while idle does not wait for a window (a burst's first event goes alone,
  *   the rest is batched).
  * A burst goes out as a few large batches, split over the free workers so they share the
- * receiver's work.
+ * receiver's work. A flush's paths ride in its tree job (RsyncJob.flat) when they would have been
+ * one job of their own: one rsync run per flush (each run costs a process start, a daemon
+ * handshake and a file list: ~36 ms of CPU on the two ends, more than most storm batches' data).
  *
  * Renames: the old paths of a pending rename are held and go in the job of its new path, which
  * carries the rename (RsyncJob.renames), so the receiver can build the new path from its old copy
@@ -90,25 +92,56 @@ export function plan(
 
   const jobs: RsyncJob[] = [];
   const byAction: Record<Action, PendingEntry[]> = { tree: [], path: [] };
-  for (const e of ready) byAction[e.action].push(e);
-  // Trees first: they carry new directories, whose contents events may never report.
-  for (const action of ['tree', 'path'] as const) {
+  const oldestOf: Record<Action, number> = { tree: Infinity, path: Infinity };
+  for (const e of ready) {
+    byAction[e.action].push(e);
+    oldestOf[e.action] = Math.min(oldestOf[e.action], e.firstSeen);
+  }
+  // Trees first (they carry new directories, whose contents events may never report), unless the
+  // paths have waited longer. With one free slot (the lane runs one rsync while jobs are short),
+  // trees first starved the paths: in the 2,000-op storm each job's end found a few more trees
+  // due, so 10 tree jobs of 1-9 paths ran back to back while 347 paths waited past the ceiling
+  // (1.35 s). Oldest first, the ready group that waited longest goes, and the other next.
+  const order: readonly Action[] = oldestOf.path < oldestOf.tree ? ['path', 'tree'] : ['tree', 'path'];
+  // The paths ride in the last tree job (RsyncJob.flat) when they would have been one job of their
+  // own anyway: one rsync run per flush instead of two. Not with the root among the trees (that job
+  // is a full sync), nor the root itself as a path (a tree of "" is a full sync).
+  const ride =
+    byAction.tree.length > 0 &&
+    byAction.path.length > 0 &&
+    byAction.tree.length + byAction.path.length <= limits.maxBatch &&
+    (byAction.path.length <= MIN_SPLIT || freeSlots <= 2) &&
+    !byAction.tree.some((e) => e.path === '') &&
+    !byAction.path.some((e) => e.path === '');
+  for (const action of ride ? (['tree'] as const) : order) {
     const list = byAction[action];
     if (list.length === 0 || jobs.length >= freeSlots) continue;
-    const slots = freeSlots - jobs.length - (action === 'tree' && byAction.path.length > 0 ? 1 : 0);
+    const other = byAction[action === 'tree' ? 'path' : 'tree'];
+    // Leave one slot for the other group when it is still to be planned (riding paths count as one).
+    const slots = freeSlots - jobs.length - ((action === order[0] || ride) && other.length > 0 ? 1 : 0);
     // A tree entry is a whole directory (a new one holds what its events never reported), so trees
     // are spread over the free workers however few they are; paths only in batches of MIN_SPLIT.
     const count = Math.max(1, Math.min(slots, action === 'tree' ? list.length : Math.ceil(list.length / MIN_SPLIT)));
     const size = Math.min(limits.maxBatch, Math.ceil(list.length / count));
     for (let i = 0; i < list.length && jobs.length < freeSlots; i += size) {
       const paths = list.slice(i, i + size).map((e) => e.path);
+      const last = i + size >= list.length;
+      const flat = ride && last ? byAction.path.map((e) => e.path) : undefined;
+      if (flat) paths.push(...flat);
       const renames = renamesOf(changes, paths);
-      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}), ...renames });
+      jobs.push({ root: channel.root, remoteId: channel.remoteId, action, paths, ...(action === 'tree' ? reportedOf(changes, paths) : {}), ...(flat ? { flat } : {}), ...renames });
     }
   }
   const planned = new Set(jobs.flatMap((j) => j.paths));
   if (ready.some((e) => !planned.has(e.path))) wakeAt = Math.min(wakeAt, now); // more ready than slots
   return { jobs, wakeAt: finite(wakeAt) };
+}
+
+/** What a job's path is as a pending entry: a riding path (RsyncJob.flat) is a path, not a tree. */
+export function entryAction(job: RsyncJob): (path: string) => Action {
+  if (!job.flat || job.flat.length === 0) return () => job.action;
+  const flat = new Set(job.flat);
+  return (p) => (flat.has(p) ? 'path' : job.action);
 }
 
 /** The settle window now: the configured one, widened by sustained activity (see above). */

@@ -7,7 +7,7 @@
  *      └──stop()──► stopped
  */
 import { ChangeSet, type ChangeSetCaps } from '../core/change-set.js';
-import { leadingEdge, plan } from '../core/planner.js';
+import { entryAction, leadingEdge, plan } from '../core/planner.js';
 import { checkJobs, type RootState } from '../core/safety.js';
 import type { Action, PlanLimits, RsyncJob } from '../core/types.js';
 import type { JobResult, SyncRequest, RsyncOutcome } from '../sync/types.js';
@@ -226,7 +226,7 @@ export class Channel {
     const req: SyncRequest = full
       ? { root: job.root, action: 'tree', paths: [''], full: true, excludes: this.deps.fullSyncExcludes }
       : { root: job.root, action: job.action, paths: job.paths };
-    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}), ...(job.renames && !full ? { renames: job.renames } : {}) };
+    const reported: SyncRequest = { ...req, ...(job.also ? { also: job.also } : {}), ...(job.forceAll ? { forceAll: true } : {}), ...(job.flat && !full ? { flat: job.flat } : {}), ...(job.renames && !full ? { renames: job.renames } : {}) };
     const run = (async () => {
       let result: JobResult;
       try {
@@ -249,7 +249,8 @@ export class Channel {
       } catch {
         // Could not make the failure durable (replay log unwritable): keep the paths pending.
         this.changes.finish(job.paths);
-        for (const p of failed) this.changes.add(p, job.action, this.deps.now());
+        const action = entryAction(job);
+        for (const p of failed) this.changes.add(p, action(p), this.deps.now());
       }
     })();
     this.#running.add(run);

@@ -4,6 +4,7 @@
  * follows, and what landed goes on to the hooks. Hook deliveries given up end in the replay log
  * here too, as `hook:<name>` records.
  */
+import { entryAction } from '../core/planner.js';
 import type { RsyncJob } from '../core/types.js';
 import type { Emit } from '../events.js';
 import type { LandedBatch } from '../hooks/types.js';
@@ -38,7 +39,8 @@ export class JobResults {
       const now = new Date().toISOString();
       const message = outcomeText(outcome);
       const attempts = 1 + this.d.retries;
-      await log.append(failed.map((path) => ({ time: now, root: ch.root, remote: ch.remoteId, path, action: job.action, exitCode: outcome.exitCode, message, attempts })));
+      const action = entryAction(job);
+      await log.append(failed.map((path) => ({ time: now, root: ch.root, remote: ch.remoteId, path, action: action(path), exitCode: outcome.exitCode, message, attempts })));
       emit({
         type: 'job-failed',
         level: 'error',

@@ -168,7 +168,7 @@ export class Lane {
     const { remote, emit, retries } = this.#o;
     const delay = this.#o.retryDelayMs ?? { min: 1000, max: 30000 };
     const prep = await planSend(req, this.#history, Date.now());
-    if (prep.send.length === 0) return { ok: true, outcome: nothingToSend() };
+    if (prep.send.length === 0 && prep.after.length === 0) return { ok: true, outcome: nothingToSend() };
     let remaining: readonly string[] = prep.send;
     let last: RsyncOutcome | undefined;
     const signal = this.#abort.signal;
@@ -183,7 +183,10 @@ export class Lane {
           const started = { argv: undefined as readonly string[] | undefined };
           // A retry may follow a partial transfer: force it.
           const sendReq: SyncRequest = { ...req, ignoreTimes: prep.force || n > 1 };
-          const token = this.#history.begin(req.root, req.action, remaining);
+          // Riding paths sent only by the forced run (send-plan.ts): on the first attempt they are
+          // not in `remaining`, so they fail with it whenever that run does not land them.
+          const after = n === 1 ? prep.after : [];
+          const token = this.#history.begin(req.root, req.action, after.length > 0 ? [...remaining, ...after] : remaining);
           const ctx: AttemptContext = {
             remote,
             rsync: this.#rsync,
@@ -208,7 +211,7 @@ export class Lane {
           };
           const run = (r: SyncRequest, paths: readonly string[]) => attempt(r, paths, ctx).catch((err: unknown) => ({ outcome: internalOutcome(err, 'internal error', 'fatal'), failed: paths }));
           const once = (paths: readonly string[]) => run(sendReq, paths);
-          let res = await once(remaining);
+          let res: { outcome: RsyncOutcome; failed: readonly string[] } = remaining.length > 0 ? await once(remaining) : { outcome: nothingToSend(), failed: [] };
           // Paths renamed or deleted under the job are a race, not a failure: look at the disk again now.
           for (let look = 0; look < RACE_LOOKS && res.failed.length > 0 && res.outcome.exitCode === 23; look++) {
             const raced = racedPaths(res.outcome.stderrTail, res.failed, req.root);
@@ -216,14 +219,18 @@ export class Lane {
             emit({ type: 'info', level: 'debug', message: `rsync to ${remote.id}: ${raced.length} path(s) from ${req.root} changed on disk while being sent: looking again` });
             res = await once(raced);
           }
-          if (res.failed.length === 0 && prep.alsoForced.length > 0) {
-            // What events reported inside the tree and the quick check could miss: forced. If it
-            // fails, the whole tree is retried (its paths are what the caller knows).
-            const also = await run({ root: req.root, action: 'path', paths: prep.alsoForced, ignoreTimes: true }, prep.alsoForced);
-            if (also.failed.length > 0) res = { outcome: also.outcome, failed: remaining };
+          if (prep.alsoForced.length > 0) {
+            if (res.failed.length === 0) {
+              // What events reported inside the tree and the quick check could miss: forced. If it
+              // fails, the whole tree is retried (its paths are what the caller knows).
+              const also = await run({ root: req.root, action: 'path', paths: prep.alsoForced, ignoreTimes: true }, prep.alsoForced);
+              if (also.failed.length > 0) res = { outcome: also.outcome, failed: [...remaining, ...after] };
+            } else if (after.length > 0) {
+              res = { outcome: res.outcome, failed: [...res.failed, ...after] };
+            }
           }
           const failedSet = new Set(res.failed);
-          this.#history.finish(token, req.root, req.action, remaining.filter((p) => !failedSet.has(p)), prep.at, Date.now(), true);
+          this.#history.finish(token, req.root, req.action, [...remaining, ...after].filter((p) => !failedSet.has(p)), prep.at, Date.now(), true);
           progress?.flush();
           last = res.outcome;
           const sent = res.outcome.bytesSent;

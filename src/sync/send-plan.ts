@@ -14,8 +14,13 @@ export interface SendPlan {
   readonly send: readonly string[];
   /** Send them with --ignore-times. */
   readonly force: boolean;
-  /** Tree jobs: reported paths inside the trees to send again after them, forced. */
+  /** Tree jobs: reported paths inside the trees, and the riding paths of `after`, to send after them, forced. */
   readonly alsoForced: readonly string[];
+  /**
+   * Tree jobs: riding paths (`flat`) left out of `send` and sent only in the forced run: those a
+   * same-second rewrite could hide, and directories (the tree run's -r would recurse into them).
+   */
+  readonly after: readonly string[];
   /** When the paths were stat'ed: what the sends are remembered as having seen. */
   readonly at: number;
 }
@@ -23,14 +28,34 @@ export interface SendPlan {
 export async function planSend(req: SyncRequest, history: SentHistory, at: number): Promise<SendPlan> {
   if (req.action === 'tree' || req.full) {
     const also = req.also ?? [];
-    const stats = await statAll(req.root, also);
+    const flat = req.flat ?? [];
+    const stats = await statAll(req.root, [...also, ...flat]);
     const alsoForced = also.filter((p, i) => {
       const st = stats[i];
       return st !== undefined && !history.alreadyThere(req.root, p, st) && history.needsForce(req.root, p, st, at);
     });
-    return { send: req.paths, force: req.ignoreTimes ?? req.forceAll ?? false, alsoForced, at };
+    const force = req.ignoreTimes ?? req.forceAll ?? false;
+    if (flat.length === 0) return { send: req.paths, force, alsoForced, after: [], at };
+    // Each riding path as a path job would decide it: left out when already there; in the forced
+    // run when a same-second rewrite could hide it or it is a directory; else in the tree run,
+    // whose quick check compares nanoseconds. A missing one rides (the tree run deletes it).
+    // A rename's new file that needs forcing stays in the tree run as well, where its seed
+    // (rename.ts) gives the receiver the old copy first: the forced run then moves only a delta.
+    const renamed = req.renames && req.renames.length > 0 ? new Set(req.renames.map((r) => r.to)) : undefined;
+    const leave = new Set<string>();
+    const after: string[] = [];
+    const both: string[] = [];
+    flat.forEach((p, i) => {
+      const st = stats[also.length + i];
+      if (st && history.alreadyThere(req.root, p, st)) leave.add(p);
+      else if (st && (st.dir || (!force && history.needsForce(req.root, p, st, at)))) {
+        if (!st.dir && renamed?.has(p)) both.push(p);
+        else (after.push(p), leave.add(p));
+      }
+    });
+    return { send: leave.size === 0 ? req.paths : req.paths.filter((p) => !leave.has(p)), force, alsoForced: [...alsoForced, ...after, ...both], after, at };
   }
-  if (req.ignoreTimes !== undefined) return { send: req.paths, force: req.ignoreTimes, alsoForced: [], at };
+  if (req.ignoreTimes !== undefined) return { send: req.paths, force: req.ignoreTimes, alsoForced: [], after: [], at };
   const stats = await statAll(req.root, req.paths);
   const send: string[] = [];
   let force = false;
@@ -40,7 +65,7 @@ export async function planSend(req: SyncRequest, history: SentHistory, at: numbe
     send.push(p);
     if (st && !force) force = history.needsForce(req.root, p, st, at);
   });
-  return { send, force, alsoForced: [], at };
+  return { send, force, alsoForced: [], after: [], at };
 }
 
 /**
@@ -55,8 +80,8 @@ export async function planSend(req: SyncRequest, history: SentHistory, at: numbe
 const YIELD_MS = 5;
 
 /** lstat of each path (undefined: missing or unreadable: it is sent, and rsync says what it is). */
-async function statAll(root: string, paths: readonly string[]): Promise<(PathStat | undefined)[]> {
-  const out: (PathStat | undefined)[] = [];
+async function statAll(root: string, paths: readonly string[]): Promise<(LocalStat | undefined)[]> {
+  const out: (LocalStat | undefined)[] = [];
   let since = performance.now();
   for (const p of paths) {
     if (performance.now() - since > YIELD_MS) {
@@ -68,10 +93,14 @@ async function statAll(root: string, paths: readonly string[]): Promise<(PathSta
   return out;
 }
 
-function statOf(abs: Buffer): PathStat | undefined {
+interface LocalStat extends PathStat {
+  readonly dir: boolean;
+}
+
+function statOf(abs: Buffer): LocalStat | undefined {
   try {
     const st = lstatSync(abs, { throwIfNoEntry: false });
-    return st ? { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs } : undefined;
+    return st ? { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, dir: st.isDirectory() } : undefined;
   } catch {
     return undefined;
   }

@@ -43,6 +43,8 @@ export interface SyncRequest {
   readonly also?: readonly string[];
   /** Tree jobs: too many such paths were reported to keep: force the whole tree. */
   readonly forceAll?: boolean;
+  /** Tree jobs: paths listed in `paths` that are path entries riding along (RsyncJob.flat): never recursed into. */
+  readonly flat?: readonly string[];
   /**
    * Renames among the paths (their old paths are in `paths` too): before the send, the receiver
    * is seeded from its old copies (rename.ts), so the send finds the bytes there already.

@@ -48,6 +48,8 @@ const { values } = parseArgs({
     trace: { type: 'string' },
     /** Per run, write the measured window and the CPU of each thread of tssersync's node processes into DIR/<scenario>-<rep>/window.json. */
     profile: { type: 'string' },
+    /** Another build's dist/cli.js to run as tssersync (before/after comparisons in one session). */
+    cli: { type: 'string' },
     /** With --profile: also V8 CPU profiles of the CLI and the watcher child (the profiler itself costs CPU: compare thread figures from runs without it). */
     'cpu-prof': { type: 'boolean', default: false },
   },
@@ -87,6 +89,8 @@ interface Run {
   maxProcs?: number;
   /** tssersync only: of cpuSender, what its node processes (daemon and watcher child) used. */
   cpuNode?: number;
+  /** tssersync only: rsync runs it made over the window (connections in the daemon's log: every run counts, the forced re-sends, seeds and fallback deletes too). */
+  connections?: number;
 }
 
 interface Bench {
@@ -188,6 +192,8 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
       }
     })();
     const d0 = await b.daemonCpu.usageMs();
+    const l0 = await connections(b.daemon.logFile, 'live');
+    const logAt = values.trace ? (await stat(b.daemon.logFile).catch(() => undefined))?.size ?? 0 : 0;
     const c0 = await meter.usageMs();
     const n0 = await ownCpuMs(cli.child.pid!, 'node');
     const m0 = process.hrtime.bigint();
@@ -205,7 +211,8 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     }
     sampling = false;
     await sampler;
-    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0 };
+    if (values.trace) b.traces.push(`=== ${name} rep ${rep}: the daemon's log over the window\n${(await readFile(b.daemon.logFile)).subarray(logAt).toString('utf8')}`);
+    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0, connections: (await connections(b.daemon.logFile, 'live')) - l0 };
     // The measured window on CLOCK_MONOTONIC (µs), the clock of V8's profile timestamps.
     if (values.profile) {
       const dir = join(values.profile, `${name}-${rep}`);
@@ -222,6 +229,14 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await rm(src, { recursive: true, force: true });
     await rm(state, { recursive: true, force: true });
   }
+}
+
+/** Transfers to `module` the daemon logged so far (one `rsync to MODULE/ from` line per run). */
+async function connections(logFile: string, module: string): Promise<number> {
+  const log = await readFile(logFile, 'utf8').catch(() => '');
+  let n = 0;
+  for (let i = log.indexOf(`rsync to ${module}/`); i >= 0; i = log.indexOf(`rsync to ${module}/`, i + 1)) n++;
+  return n;
 }
 
 /**
@@ -283,7 +298,7 @@ function table(name: string, bare: Run[], tss: Run[]): string[] {
     row('CPU, receiving daemon', (r) => r.cpuDaemon),
     row('CPU, total', cpu),
     '',
-    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}; of tssersync's CPU, its node processes: ${tss.map((r) => sec(r.cpuNode ?? 0)).join(', ')} s`,
+    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}; of tssersync's CPU, its node processes: ${tss.map((r) => sec(r.cpuNode ?? 0)).join(', ')} s; its rsync runs (daemon connections): ${tss.map((r) => r.connections ?? '?').join(', ')}`,
     '',
   ];
 }
@@ -295,7 +310,7 @@ async function latency(b: Bench, log: (s: string) => void): Promise<void> {
   await mkdir(state);
   const conf = await writeXml(join(b.work, 'confxml-latency.xml'), { src, state, daemon: b.daemon, module: 'live', tssersync: values.xml });
   await emptyDir(b.daemon.modules['live']!);
-  const cli = startCli(['-o', conf, ...(values.trace ? ['--debug'] : [])]);
+  const cli = startTss(['-o', conf, ...(values.trace ? ['--debug'] : [])], 'latency');
   const dst = b.daemon.modules['live']!;
   try {
     await waitLive(cli);
@@ -394,8 +409,9 @@ function threadDelta(a: Map<string, number>, b: Map<string, number>): Record<str
  * child inherits through execArgv: each writes a .cpuprofile into `<profile>/<tag>/` when it exits.
  */
 function startTss(args: string[], tag: string): ReturnType<typeof startCli> {
-  if (!values.profile || !values['cpu-prof']) return startCli(args);
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${join(values.profile, tag)}`, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const prof = values.profile && values['cpu-prof'];
+  if (!prof && !values.cli) return startCli(args);
+  const child = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(values.profile!, tag)}`] : []), values.cli ?? CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));

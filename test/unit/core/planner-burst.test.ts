@@ -142,3 +142,50 @@ test('a storm of small writes with short gaps: the window widens once it has las
   assert.ok(sim.jobs.length <= 12, `${sim.jobs.length} jobs`);
   assert.equal(sim.jobs[0]?.at, 5000, 'the leading edge is kept');
 });
+
+/**
+ * A storm like the benchmark's (2,000 ops, one every ~1.1 ms, on a tree of 20 directories): mostly
+ * file events, a new directory every ~17 ops (a tree, then its 5 files), a directory removed every
+ * ~25 (a tree: the watcher reports a removed directory as one). Seeded, so a failure replays.
+ */
+function storm(start: number, ops = 2000): { at: number; path: string; action: Action }[] {
+  let s = 42;
+  const r = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const ev: { at: number; path: string; action: Action }[] = [];
+  for (let k = 0; k < ops; k++) {
+    const at = start + Math.floor(k * 1.1);
+    const x = r();
+    if (x < 0.06) {
+      ev.push({ at, path: `nd${k}`, action: 'tree' });
+      for (let i = 0; i < 5; i++) ev.push({ at, path: `nd${k}/n${i}`, action: 'path' });
+    } else if (x < 0.1) ev.push({ at, path: `nd${Math.floor(r() * k)}`, action: 'tree' }); // rm -r of a directory
+    else ev.push({ at, path: `t${Math.floor(r() * 20)}/f${Math.floor(r() * 50)}`, action: 'path' });
+  }
+  return ev;
+}
+
+test('a storm of mixed operations: a few rsync runs, not one per directory as each falls quiet', () => {
+  // One slot, as the lane runs while jobs are short (concurrency.ts); jobs of 20 ms plus their paths.
+  const sim = simulate(storm(5000), 1, (j) => 20 + j.paths.length / 10, 20_000);
+  const desc = sim.jobs.map((j) => `${j.at}:${j.job.action}×${j.job.paths.length}`).join(' ');
+  // About one rsync run per ceiling: the leading edge, then one per flush (trees and paths together).
+  assert.ok(sim.jobs.length <= 6, `${sim.jobs.length} jobs: ${desc}`);
+  assert.equal(sim.jobs[0]?.at, 5000, 'the leading edge is kept');
+});
+
+test('in a storm no entry waits much past its ceiling for a free slot', () => {
+  const ev = storm(5000);
+  const sim = simulate(ev, 1, (j) => 20 + j.paths.length / 10, 20_000);
+  // Replayed in time order: an event waits from its time until a job takes its path or a tree above it.
+  const waiting = new Map<string, number>();
+  let i = 0;
+  for (const { at, job } of sim.jobs) {
+    for (; i < ev.length && ev[i]!.at <= at; i++) if (!waiting.has(ev[i]!.path)) waiting.set(ev[i]!.path, ev[i]!.at);
+    for (const [p, t] of waiting) {
+      const covered = job.paths.some((j) => j === p || (job.action === 'tree' && p.startsWith(`${j}/`)));
+      if (!covered) continue;
+      assert.ok(at - t <= limits.maxDelayMs + 100, `${p}: first seen ${t}, planned ${at}`);
+      waiting.delete(p);
+    }
+  }
+});

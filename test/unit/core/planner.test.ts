@@ -93,12 +93,47 @@ test('no free slot: no job, asked again', () => {
 });
 
 test('more ready than slots: wake at once for the rest', () => {
-  const cs = new ChangeSet();
-  cs.add('t1', 'tree', 0);
-  cs.add('p1', 'path', 0);
+  const cs = new ChangeSet({ maxPerDir: 100_000, maxTotal: 100_000 });
+  for (let i = 0; i < 1500; i++) cs.add(`p${i}`, 'path', 0);
   const p = plan(cs, ch, 400, limits, 1);
   assert.equal(p.jobs.length, 1);
+  assert.equal(p.jobs[0]?.paths.length, limits.maxBatch);
   assert.equal(p.wakeAt, 400);
+});
+
+test('the paths of a flush ride in its tree job: one rsync run, the paths marked flat', () => {
+  const cs = new ChangeSet();
+  cs.add('t1', 'tree', 0);
+  cs.add('t1/x', 'path', 1);
+  cs.add('p1', 'path', 0);
+  cs.add('d/p2', 'path', 0);
+  for (const slots of [1, 2]) {
+    const p = plan(cs, ch, 400, limits, slots);
+    assert.equal(p.jobs.length, 1, `${slots} slot(s)`);
+    assert.deepEqual(p.jobs[0]?.action, 'tree');
+    assert.deepEqual([...p.jobs[0]!.paths].sort(), ['d/p2', 'p1', 't1']);
+    assert.deepEqual([...(p.jobs[0]!.flat ?? [])].sort(), ['d/p2', 'p1']);
+    assert.deepEqual(p.jobs[0]!.also, ['t1/x'], 'what the tree swallowed is still carried');
+    assert.equal(p.wakeAt, undefined);
+  }
+});
+
+test('the root as a path does not ride in a tree job (a tree of the root is a full sync)', () => {
+  const root = new ChangeSet();
+  root.add('t', 'tree', 0);
+  root.add('', 'path', 0);
+  const p = plan(root, ch, 400, limits, 2);
+  assert.equal(p.jobs.length, 2);
+  assert.ok(p.jobs.every((j) => j.flat === undefined));
+});
+
+test('many paths with many free slots still go in parallel batches beside the trees', () => {
+  const cs = new ChangeSet({ maxPerDir: 100_000, maxTotal: 100_000 });
+  cs.add('t', 'tree', 0);
+  for (let i = 0; i < 800; i++) cs.add(`p${i}`, 'path', 0);
+  const p = plan(cs, ch, 400, limits, 4);
+  assert.ok(p.jobs.every((j) => j.flat === undefined));
+  assert.equal(p.jobs.filter((j) => j.action === 'path').length, 3);
 });
 
 test('paths overlapping in-flight work wait', () => {
@@ -109,4 +144,11 @@ test('paths overlapping in-flight work wait', () => {
   cs.add('e', 'path', 10);
   const p = plan(cs, ch, 100, limits, 4);
   assert.deepEqual(p.jobs.flatMap((j) => j.paths), ['e']);
+});
+
+test('a riding path is a path again when its job fails (replay log, pending set), the trees stay trees', async () => {
+  const { entryAction } = await import('../../../src/core/planner.js');
+  const action = entryAction({ root: '/r', remoteId: 'h::m', action: 'tree', paths: ['t', 'p'], flat: ['p'] });
+  assert.deepEqual([action('t'), action('p')], ['tree', 'path']);
+  assert.equal(entryAction({ root: '/r', remoteId: 'h::m', action: 'path', paths: ['p'] })('p'), 'path');
 });

@@ -14,7 +14,7 @@ test('a new file goes without --ignore-times; sent in the same second as its mti
   const m = (await lstat(join(t.path, 'a'))).mtimeMs;
   const h = new SentHistory(m - 5000);
   const now = m + 10;
-  assert.deepEqual(await planSend({ root: t.path, action: 'path', paths: ['a', 'gone'] }, h, now), { send: ['a', 'gone'], force: false, alsoForced: [], at: now });
+  assert.deepEqual(await planSend({ root: t.path, action: 'path', paths: ['a', 'gone'] }, h, now), { send: ['a', 'gone'], force: false, alsoForced: [], after: [], at: now });
   const tok = h.begin(t.path, 'path', ['a']);
   h.finish(tok, t.path, 'path', ['a'], m - 30, m, true);
   assert.equal((await planSend({ root: t.path, action: 'path', paths: ['a'] }, h, now)).force, true);
@@ -39,4 +39,37 @@ test('tree jobs: only the carried paths that could hide a same-second rewrite ar
   const tok = h.begin(t.path, 'path', ['c']);
   h.finish(tok, t.path, 'path', ['c'], m - 30, m, true);
   assert.deepEqual((await planSend(req, h, m + 10)).alsoForced, ['c']);
+});
+
+test('riding paths of a tree job: each decided as a path job would; directories and forced ones only in the forced run', async () => {
+  const { mkdir } = await import('node:fs/promises');
+  await writeFile(join(t.path, 'r-new'), '1');
+  await writeFile(join(t.path, 'r-hot'), '2');
+  await writeFile(join(t.path, 'r-there'), '3');
+  await mkdir(join(t.path, 'r-dir'), { recursive: true });
+  const hot = await lstat(join(t.path, 'r-hot'));
+  const there = await lstat(join(t.path, 'r-there'));
+  const h = new SentHistory(hot.mtimeMs - 5000);
+  // r-hot: a job covered it in its mtime's second (a same-size rewrite could hide); r-there: landed after its last change.
+  h.finish(h.begin(t.path, 'path', ['r-hot']), t.path, 'path', ['r-hot'], hot.mtimeMs - 30, hot.mtimeMs, true);
+  h.finish(h.begin(t.path, 'path', ['r-there']), t.path, 'path', ['r-there'], there.ctimeMs + 100, there.ctimeMs + 150, true);
+  const flat = ['r-new', 'r-hot', 'r-there', 'r-dir', 'r-gone'];
+  const req = { root: t.path, action: 'tree' as const, paths: ['tree', ...flat], flat };
+  const p = await planSend(req, h, there.ctimeMs + 200);
+  assert.deepEqual(p.send, ['tree', 'r-new', 'r-gone'], 'the tree, a new file and a delete ride in the tree run');
+  assert.deepEqual([...p.after].sort(), ['r-dir', 'r-hot']);
+  assert.deepEqual([...p.alsoForced].sort(), ['r-dir', 'r-hot']);
+  assert.equal(p.force, false, 'the tree run is not forced for them');
+});
+
+test("a riding rename target that needs forcing stays in the tree run too (its seed runs there), and is forced after", async () => {
+  await writeFile(join(t.path, 'moved'), 'old bytes');
+  const st = await lstat(join(t.path, 'moved'));
+  // Born after the file's mtime: its history is unknown, so it is forced (a rename keeps an old mtime).
+  const h = new SentHistory(st.mtimeMs + 5000);
+  const req = { root: t.path, action: 'tree' as const, paths: ['tree', 'moved', 'was'], flat: ['moved'], renames: [{ from: 'was', to: 'moved' }] };
+  const p = await planSend(req, h, st.mtimeMs + 6000);
+  assert.deepEqual(p.send, ['tree', 'moved', 'was']);
+  assert.deepEqual(p.after, []);
+  assert.deepEqual(p.alsoForced, ['moved']);
 });
