@@ -4,6 +4,7 @@
  * engine does the work, src/daemon.ts detaches, src/log.ts prints.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EnvironmentError, ExitCode, TssersyncError } from './errors.js';
 import type { Config } from './config/types.js';
 import { parseCli, HELP, type Args } from './args.js';
@@ -12,7 +13,7 @@ import { formatReplayReport } from './replay/replayer.js';
 import { Engine } from './engine.js';
 import { createLogger, type Logger } from './log.js';
 import { daemonize, notifyParentReady, writePidFile, removePidFile } from './daemon.js';
-import { showFullSyncProgress, logProgress, SourceCounter } from './progress.js';
+import { showFullSyncProgress, logProgress, SourceCounter, TOTALS_FILE } from './progress.js';
 import { adoptLegacyState } from './replay/legacy-state.js';
 import type { Emit } from './events.js';
 import { StatusService } from './status/service.js';
@@ -106,7 +107,7 @@ async function runForeground(args: Args, first: Config): Promise<number> {
   // The one stream: the logger and the status model are both sinks of it (-m runs serve no status).
   const status: StatusService | undefined = args.plugin ? undefined : new StatusService(first, (e) => emit(e));
   let alerts: AlertHooks | undefined;
-  const counter = status ? new SourceCounter((e) => emit(e)) : undefined;
+  const counter = status ? new SourceCounter((e) => emit(e), join(first.stateDir, TOTALS_FILE)) : undefined;
   const emit: Emit = (e) => {
     logger.emit(e);
     status?.see(e);

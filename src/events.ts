@@ -48,7 +48,7 @@ export type EngineEvent =
    * A local count of a root's entries (the root included, as rsync counts it) and file bytes, made
    * alongside a full sync so rsync's incremental recursion stays on; `complete` once the walk is done.
    */
-  | { type: 'source-count'; level: Level; message: string; root: string; files: number; bytes: number; complete: boolean; /** false: past SIZED_FILES the bytes are not counted (progress.ts) */ bytesCounted?: boolean }
+  | { type: 'source-count'; level: Level; message: string; root: string; files: number; bytes: number; complete: boolean; /** false: past SIZED_FILES the bytes are not counted (progress.ts) */ bytesCounted?: boolean; /** true: the entries of the last full sync that landed, not a count of now */ estimated?: boolean }
   /** A health change worth a page: once per change of state, never per failed job. See src/status/alerts.ts. */
   | { type: 'alert'; level: Level; message: string; alert: AlertKind; subject: string; active: boolean; at: number }
   /** Restart recovery (src/engine/recovery.ts): what the previous run left and how it is caught up. `changes`: paths queued. */

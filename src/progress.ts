@@ -8,6 +8,8 @@
  * - Not on a terminal: a log line every 10 s while a full sync runs.
  */
 import { lstatSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './replay/fs-durable.js';
 import type { Emit, EngineEvent } from './events.js';
 import type { ChannelStatus } from './status/model.js';
 import { walkTree } from './walk.js';
@@ -28,28 +30,95 @@ const STAT_YIELD = 2000;
 const COUNT_REPORT_MS = 1000;
 /** A count this recent is reused by the next full sync of the root (a second remote's, say). */
 const COUNT_REUSE_MS = 60_000;
+/**
+ * A root's entries as the last full sync that landed checked them (rsync's own final count, which
+ * also leaves out the excludes), remembered in the state dir: the next full sync within this long
+ * takes it as its total instead of walking the tree again (0.6 s of CPU per million entries and
+ * ~18 µs per directory, against rsync for the same disk, on every crontab or reconcile full sync).
+ */
+export const KNOWN_TOTAL_MS = 24 * 3600_000;
+/** The state dir's file of remembered totals. */
+export const TOTALS_FILE = 'source-totals.json';
+
+type Totals = Record<string, { entries: number; at: number }>;
 /** Not on a terminal: one progress line per running full sync this often. */
 export const PROGRESS_LOG_MS = 10_000;
 
 export class SourceCounter {
   readonly #counting = new Set<string>();
   readonly #countedAt = new Map<string, number>();
+  /** Per (root, remote) while its full sync runs: the entries rsync has checked so far. */
+  readonly #checked = new Map<string, number>();
+  readonly #totals: Promise<Totals>;
   #closed = false;
 
-  constructor(private readonly emit: Emit) {}
+  /** `stateFile`: where the totals of landed full syncs are remembered (none: every full sync counts). */
+  constructor(
+    private readonly emit: Emit,
+    private readonly stateFile?: string,
+  ) {
+    this.#totals = stateFile ? readTotals(stateFile) : Promise.resolve({});
+  }
 
   see = (e: EngineEvent): void => {
-    if (e.type === 'full-sync' && e.phase === 'start') this.count(e.root);
+    if (e.type === 'full-sync') {
+      const key = `${e.root}\0${e.remote}`;
+      if (e.phase === 'start') {
+        this.#checked.set(key, 0);
+        this.count(e.root);
+      } else {
+        const checked = this.#checked.get(key);
+        this.#checked.delete(key);
+        if (e.phase === 'done' && checked) void this.#remember(e.root, checked);
+      }
+    } else if (e.type === 'progress' && this.#checked.has(`${e.root}\0${e.remote}`)) {
+      this.#checked.set(`${e.root}\0${e.remote}`, e.files);
+    }
   };
 
-  /** Count `root` now, unless a count of it runs or ran within COUNT_REUSE_MS (`-r` calls it before the full sync starts). */
+  /**
+   * Count `root` now, unless a count of it runs or ran within COUNT_REUSE_MS; or take the total of
+   * a full sync of it that landed within KNOWN_TOTAL_MS (said as `estimated`: the tree may have
+   * changed since).
+   */
   count(root: string): void {
     if (this.#closed || this.#counting.has(root) || Date.now() - (this.#countedAt.get(root) ?? -Infinity) < COUNT_REUSE_MS) return;
     this.#counting.add(root);
-    void this.#count(root).finally(() => {
+    void (async () => {
+      const known = (await this.#totals)[root];
+      // A small root is counted anyway: cheap, and it gives the bytes total too.
+      if (known && Date.now() - known.at < KNOWN_TOTAL_MS && known.entries > SIZED_FILES) {
+        if (this.#closed) return;
+        this.emit({
+          type: 'source-count',
+          level: 'debug',
+          message: `${root}: ${known.entries} entries, as the full sync of ${new Date(known.at).toISOString()} checked them`,
+          root,
+          files: known.entries,
+          bytes: 0,
+          complete: true,
+          bytesCounted: false,
+          estimated: true,
+        });
+        return;
+      }
+      await this.#count(root);
+    })().finally(() => {
       this.#counting.delete(root);
       this.#countedAt.set(root, Date.now());
     });
+  }
+
+  /** A landed full sync's count of `root`, for the next full syncs (best effort: progress only). */
+  async #remember(root: string, entries: number): Promise<void> {
+    if (!this.stateFile) return;
+    try {
+      const totals = await this.#totals;
+      totals[root] = { entries, at: Date.now() };
+      await writeFileAtomic(this.stateFile, `${JSON.stringify(totals)}\n`);
+    } catch {
+      // the next full sync counts again
+    }
   }
 
   close(): void {
@@ -99,6 +168,22 @@ export class SourceCounter {
       { fileNames: SIZED_FILES, stop: () => this.#closed },
     );
     if (!this.#closed) say(true);
+  }
+}
+
+async function readTotals(file: string): Promise<Totals> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    const out: Totals = {};
+    if (parsed && typeof parsed === 'object') {
+      for (const [root, v] of Object.entries(parsed as Record<string, unknown>)) {
+        const t = v as { entries?: unknown; at?: unknown };
+        if (typeof t?.entries === 'number' && typeof t.at === 'number') out[root] = { entries: t.entries, at: t.at };
+      }
+    }
+    return out;
+  } catch {
+    return {}; // none yet, or unreadable: count
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import type { EngineEvent } from '../../src/events.js';
 import { SIZED_FILES, SourceCounter } from '../../src/progress.js';
@@ -59,6 +60,48 @@ test('progress count: past SIZED_FILES files the entries are still exact and the
     const c = await countOf(d.path);
     assert.equal(c.files, 1 + dirs + dirs * per);
     assert.equal(c.bytesCounted, false);
+  } finally {
+    await d.cleanup();
+  }
+});
+
+test('progress count: a landed full sync of a large root gives the next one its total (remembered in the state dir), no walk', async () => {
+  const d = await tempDir('tss-count-');
+  try {
+    const tree = `${d.path}/tree`;
+    mkdirSync(tree);
+    const file = `${d.path}/source-totals.json`;
+    const first: Count[] = [];
+    const a = new SourceCounter((e) => void (e.type === 'source-count' && first.push(e)), file);
+    const remote = 'h::m';
+    const big = SIZED_FILES + 5000;
+    a.see({ type: 'full-sync', level: 'info', message: '', root: tree, remote, phase: 'start' });
+    await waitFor(() => first.find((e) => e.complete), 10_000, 'the first count');
+    assert.notEqual(first.at(-1)!.estimated, true);
+    // rsync checked `big` entries (the tree itself is empty here: the figure must come from rsync).
+    a.see({ type: 'progress', level: 'debug', message: '', root: tree, remote, files: big, bytes: 0 });
+    a.see({ type: 'full-sync', level: 'info', message: '', root: tree, remote, phase: 'done' });
+    await waitFor(async () => (await readFile(file, 'utf8').catch(() => '')).includes(String(big)), 10_000, 'the total saved');
+    a.close();
+
+    const next: Count[] = [];
+    const b = new SourceCounter((e) => void (e.type === 'source-count' && next.push(e)), file);
+    b.see({ type: 'full-sync', level: 'info', message: '', root: tree, remote, phase: 'start' });
+    const got = await waitFor(() => next.find((e) => e.complete), 10_000, 'the remembered total');
+    assert.equal(got.files, big);
+    assert.equal(got.estimated, true);
+    assert.equal(got.bytesCounted, false);
+    b.close();
+
+    // A small root is counted again, remembered or not (exact, with bytes).
+    writeFileSync(file, JSON.stringify({ [tree]: { entries: 12, at: Date.now() } }));
+    const small: Count[] = [];
+    const c = new SourceCounter((e) => void (e.type === 'source-count' && small.push(e)), file);
+    c.count(tree);
+    const counted = await waitFor(() => small.find((e) => e.complete), 10_000, 'the small count');
+    assert.equal(counted.files, 1);
+    assert.notEqual(counted.estimated, true);
+    c.close();
   } finally {
     await d.cleanup();
   }
