@@ -5,19 +5,14 @@
  */
 import { appendFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Rng } from '../model/rng.js';
 
 export type Expected = Map<string, number>;
 
-/** Seeded PRNG (mulberry32): the same seed gives the same storm in both runs. */
+/** Seeded PRNG (mulberry32, test/model/rng.ts): the same seed gives the same storm in both runs. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /**

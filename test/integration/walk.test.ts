@@ -11,18 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { countDirectories } from '../../src/watch/limits.js';
 import { listers, walkTree, type ListDir } from '../../src/walk.js';
 import { tempDir } from '../support/tree.js';
+import { Rng } from '../model/rng.js';
 
 const SLASH = Buffer.from('/');
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** A name of 1–12 random bytes from 1..255 without '/', never "." or "..". */

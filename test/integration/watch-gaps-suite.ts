@@ -13,6 +13,7 @@ import { startRsyncDaemon, type RsyncDaemon } from '../support/rsyncd.js';
 import { makeConfig, daemonRemote } from '../support/config.js';
 import { tempDir, waitForSameTree, AWKWARD_NAMES } from '../support/tree.js';
 import type { BackendName } from '../../src/watch/protocol.js';
+import { Rng } from '../model/rng.js';
 
 /**
  * The suite, for one backend and one part: `tools` (mkdir -p, mv, tar, cp, rm -rf) or `load` (8
@@ -150,16 +151,10 @@ export function gapsSuite(backend: BackendName, part: 'tools' | 'load'): void {
     });
   });
 
-  /** mulberry32: a tiny seeded PRNG, so a failing storm can be replayed exactly. */
+  /** mulberry32 (test/model/rng.ts): a tiny seeded PRNG, so a failing storm can be replayed exactly. */
   function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const r = new Rng(seed);
+    return () => r.next();
   }
 
   if (load) test(`[${backend}] a seeded storm of 4,000 mixed operations`, async () => {
