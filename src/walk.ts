@@ -13,7 +13,7 @@
  * Names stay bytes (core/names.ts): a name that is not UTF-8 is found and descended into as is.
  */
 import { closeSync, constants, lstatSync, openSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { libcFunc } from './libc.js';
 
 /** Entries of one directory, or of one chunk of a large one ("." and ".." left out). */
 export interface DirEntries {
@@ -54,21 +54,8 @@ function isDot(b: Buffer, start: number, end: number): boolean {
 
 /** getdents64 through koffi, or undefined where it cannot load (no koffi binary, no such symbol). */
 function getdents(): ((fd: number, buf: Buffer, size: number) => number) | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    // createRequire: koffi is loaded only when a walk first runs, not with every module that imports this one.
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    let lib: ReturnType<typeof koffi.load>;
-    try {
-      lib = koffi.load('libc.so.6');
-    } catch {
-      lib = koffi.load(null);
-    }
-    const fn = lib.func('long getdents64(int fd, uint8_t *dirp, size_t count)') as (fd: number, buf: Buffer, size: number) => number | bigint;
-    return (fd, buf, size) => Number(fn(fd, buf, size));
-  } catch {
-    return undefined;
-  }
+  const fn = libcFunc<(fd: number, buf: Buffer, size: number) => number | bigint>('long getdents64(int fd, uint8_t *dirp, size_t count)');
+  return fn ? (fd, buf, size) => Number(fn(fd, buf, size)) : undefined;
 }
 
 function getdentsLister(call: (fd: number, buf: Buffer, size: number) => number): ListDir {

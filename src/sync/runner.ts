@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { nameFromBytes, nameToBytes } from '../core/names.js';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
+import { openOutputFile, type OutputFile } from './output-file.js';
 import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
 import type { RsyncOutcome } from './types.js';
 
@@ -24,9 +25,15 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Absolute receiver directory (ssh mode), to place receiver-side error paths. */
   readonly remotePath?: string;
-  /** `--info=progress2` lines as they come (full syncs). */
+  /**
+   * `--info=progress2` lines (full syncs): the latest every PROGRESS_POLL_MS, and the last at exit.
+   * stdout then goes to a memory file (output-file.ts), not a pipe, where it can.
+   */
   readonly onProgress?: (p: RsyncProgress) => void;
 }
+
+/** How often a full sync's latest progress line is read (lane.ts passes it on at most every 500 ms). */
+export const PROGRESS_POLL_MS = 500;
 
 /** Kept for the outcome (operator messages): the end is where rsync says what went wrong. */
 const TAIL_BYTES = 4096;
@@ -47,8 +54,23 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     let overflow = false;
     let spawnError: string | undefined;
     let settled = false;
+    let output: OutputFile | undefined;
+    let poll: NodeJS.Timeout | undefined;
+    /** The end of what rsync printed to the memory file, its first partial line left out. */
+    const readOutput = (): string => {
+      const { text, whole } = output!.tail(TAIL_BYTES);
+      const s = text.toString('latin1');
+      return whole ? s : s.slice(s.search(/[\r\n]/) + 1);
+    };
     const finish = (exit: number | null, signal: string | null): void => {
       if (settled) return;
+      if (output) {
+        clearInterval(poll);
+        stdout = readOutput();
+        output.close();
+        const p = progressFromStdout(stdout);
+        if (p) opts.onProgress?.(p);
+      }
       stderr = stderrText(Buffer.concat(chunks));
       const code = effectiveExit(exit, stderr);
       settled = true;
@@ -81,12 +103,21 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       return;
     }
     const stdin = opts.stdinPaths ? nulList(opts.stdinPaths) : opts.stdinBytes;
+    output = opts.onProgress ? openOutputFile() : undefined;
     const child = spawn(bin, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', output?.fd ?? 'pipe', 'pipe'],
       shell: false,
     });
+    if (output) {
+      const onProgress = opts.onProgress!;
+      poll = setInterval(() => {
+        const p = progressFromStdout(readOutput());
+        if (p) onProgress(p);
+      }, PROGRESS_POLL_MS);
+      poll.unref();
+    }
     let killTimer: NodeJS.Timeout | undefined;
     function onAbort(): void {
       child.kill('SIGTERM');
@@ -95,6 +126,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     // stdout carries only rsync's own progress and stats lines here (names never matter on it).
+    // (null when it goes to the memory file.)
     child.stdout?.setEncoding('latin1');
     child.stdout?.on('data', (chunk: string) => {
       stdout = (stdout + chunk).slice(-TAIL_BYTES);
