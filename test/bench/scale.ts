@@ -304,11 +304,21 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
     src, state, daemon, module: 'full',
     tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/>`,
   });
+  // The same with rsync at tssersync's own priority: on this one machine the receiving daemon
+  // competes with our sender for the two cores, and the default nice 10 makes the sender yield to
+  // it, which a receiver on another host never asks of it. Measured beside stock to show that part.
+  const stateOff = join(work, 'state-full-prio-off');
+  await mkdir(stateOff, { recursive: true });
+  const confOff = await writeXml(join(work, 'confxml-full-prio-off.xml'), {
+    src, state: stateOff, daemon, module: 'full',
+    tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/><priority start="false"/>`,
+  });
   type M = { wall: number; ready?: number; client: number; server: number; split?: string };
   const ours: M[] = [];
+  const oursOff: M[] = [];
   const bare: M[] = [];
   let fullSyncs = 0;
-  const oursOnce = async (): Promise<M> => {
+  const oursOnce = async (conf: string): Promise<M> => {
     const s0 = (await cpuMs(daemon.pid!)).children;
     const t0 = performance.now();
     let ready: number | undefined;
@@ -343,11 +353,13 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
     return { wall, client: (await cpuMs('self')).children - c0, server: (await cpuMs(daemon.pid!)).children - s0 };
   };
   // One of ours unmeasured first: its state dir then holds a clean stop, as every later run sees it.
-  await oursOnce();
+  await oursOnce(conf);
+  await oursOnce(confOff);
   for (let i = 0; i < RUNS; i++) {
-    ours.push(await oursOnce());
+    ours.push(await oursOnce(conf));
     bare.push(await bareOnce());
-    console.log(`  run ${i + 1}: tssersync ${(ours[i]!.wall / 1000).toFixed(2)} s (watching after ${((ours[i]!.ready ?? 0) / 1000).toFixed(2)} s; CPU ${ours[i]!.split}), bare ${(bare[i]!.wall / 1000).toFixed(2)} s`);
+    oursOff.push(await oursOnce(confOff));
+    console.log(`  run ${i + 1}: tssersync ${(ours[i]!.wall / 1000).toFixed(2)} s (watching after ${((ours[i]!.ready ?? 0) / 1000).toFixed(2)} s; CPU ${ours[i]!.split}), bare ${(bare[i]!.wall / 1000).toFixed(2)} s, tssersync with priority off ${(oursOff[i]!.wall / 1000).toFixed(2)} s`);
   }
   const m = (xs: M[], k: 'wall' | 'ready' | 'client' | 'server') => median(xs.map((x) => x[k] ?? 0));
   const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
@@ -355,6 +367,7 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
   log(`tssersync -r -o conf.xml (commonParams -artuz, stock; ${fullSyncs} full sync per run): wall ${s(m(ours, 'wall'))} (runs ${ours.map((x) => s(x.wall)).join(', ')}; of which until \`watching 1 root(s)\` ${ours.map((x) => s(x.ready ?? 0)).join(', ')}), CPU tssersync side (node, watcher child, rsync) ${s(m(ours, 'client'))} + receiver ${s(m(ours, 'server'))}; last run's split: ${ours.at(-1)?.split}`);
   log(`bare rsync -a --delete: wall ${s(m(bare, 'wall'))} (runs ${bare.map((x) => s(x.wall)).join(', ')}), CPU sender ${s(m(bare, 'client'))} + receiver ${s(m(bare, 'server'))}`);
   log(`ratio tssersync -r / bare: wall ${(m(ours, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${(cpu(ours) / cpu(bare)).toFixed(2)} (target <= 1.1)`);
+  log(`tssersync -r with <priority start="false"/>: wall ${s(m(oursOff, 'wall'))} (runs ${oursOff.map((x) => s(x.wall)).join(', ')}), CPU tssersync side ${s(m(oursOff, 'client'))} + receiver ${s(m(oursOff, 'server'))}; ratio to bare: wall ${(m(oursOff, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${(cpu(oursOff) / cpu(bare)).toFixed(2)} (not the target's setup: says what the default nice costs against a receiver on the same machine)`);
 }
 
 /**
