@@ -104,12 +104,20 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     }
     const stdin = opts.stdinPaths ? nulList(opts.stdinPaths) : opts.stdinBytes;
     output = opts.onProgress ? openOutputFile() : undefined;
-    const child = spawn(bin, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: [stdin ? 'pipe' : 'ignore', output?.fd ?? 'pipe', 'pipe'],
-      shell: false,
-    });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(bin, args, {
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+        stdio: [stdin ? 'pipe' : 'ignore', output?.fd ?? 'pipe', 'pipe'],
+        shell: false,
+      });
+    } catch (err) {
+      // A synchronous spawn failure (bad argv): an outcome like any other, and no descriptor left open.
+      spawnError = err instanceof Error ? err.message : String(err);
+      finish(null, null);
+      return;
+    }
     if (output) {
       const onProgress = opts.onProgress!;
       poll = setInterval(() => {

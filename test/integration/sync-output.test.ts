@@ -90,3 +90,14 @@ test('runRsync without progress keeps stdout a pipe and reads its stats line', a
   assert.match(outcome.stderrTail, /^stdout=(pipe|socket):/, "a pipe (node makes it a socketpair)");
   assert.equal(outcome.bytesSent, 99);
 });
+
+test('runRsync whose spawn throws at once: an outcome, not a throw, and the memory file is closed', async () => {
+  const { readdirSync } = await import('node:fs');
+  const open = () => readdirSync('/proc/self/fd').length;
+  const before = open();
+  // A NUL byte in an argument makes spawn throw synchronously.
+  const outcome = await runRsync([process.execPath, '-e', 'x\0y'], { cwd: process.cwd(), onProgress: () => {} });
+  assert.ok(outcome.spawnError, 'the failure is in the outcome');
+  assert.equal(outcome.exitCode, null);
+  assert.equal(open(), before, 'no descriptor left open');
+});
