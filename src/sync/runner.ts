@@ -120,8 +120,13 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     }
     if (output) {
       const onProgress = opts.onProgress!;
+      let seen = '';
       poll = setInterval(() => {
-        const p = progressFromStdout(readOutput());
+        // Nothing new printed (a long file, a stalled link): nothing to report again.
+        const text = readOutput();
+        if (text === seen) return;
+        seen = text;
+        const p = progressFromStdout(text);
         if (p) onProgress(p);
       }, PROGRESS_POLL_MS);
       poll.unref();

@@ -81,6 +81,9 @@ test('runRsync with progress: the child writes to a memory file, progress arrive
   assert.equal(outcome.bytesSent, 4321);
   assert.ok(seen.filter((s) => s.at < exitedAt - 100).length >= 2, `progress while it ran: ${JSON.stringify(seen.map((s) => [s.at - started, s.p.checked]))}`);
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.p.checked >= seen[i - 1]!.p.checked, 'never goes back');
+  // A poll that finds nothing new printed reports nothing (the final report at exit may repeat the last).
+  const polled = seen.slice(0, -1).map((s) => s.p.checked);
+  assert.equal(new Set(polled).size, polled.length, `no poll repeats a line: ${JSON.stringify(polled)}`);
   assert.deepEqual(seen.at(-1)!.p, { bytes: 4000, checked: 40 }, 'the last line is reported at the end');
 });
 
