@@ -186,7 +186,7 @@ export class Lane {
           // Riding paths sent only by the forced run (send-plan.ts): on the first attempt they are
           // not in `remaining`, so they fail with it whenever that run does not land them.
           const after = n === 1 ? prep.after : [];
-          const token = this.#history.begin(req.root, req.action, after.length > 0 ? [...remaining, ...after] : remaining);
+          const token = this.#history.begin(req.root, req.action, remaining, after, prep.at);
           const ctx: AttemptContext = {
             remote,
             rsync: this.#rsync,
@@ -230,7 +230,7 @@ export class Lane {
             }
           }
           const failedSet = new Set(res.failed);
-          this.#history.finish(token, req.root, req.action, [...remaining, ...after].filter((p) => !failedSet.has(p)), prep.at, Date.now(), true);
+          this.#history.finish(token, req.root, req.action, [...remaining, ...after].filter((p) => !failedSet.has(p)), prep.at, Date.now(), true, vouches(req, res.failed));
           progress?.flush();
           last = res.outcome;
           const sent = res.outcome.bytesSent;
@@ -322,6 +322,14 @@ function seedText(remote: string, root: string, rename: Rename, r: { outcome: Rs
   const o = r.outcome;
   if (o.class !== 'done') return `${what}: seeding from the remote's old copy failed (${o.meaning}); the job sends it`;
   return `${what}: seeded from the remote's old copy in ${o.durationMs} ms${o.bytesSent !== undefined ? `, ${o.bytesSent} byte(s) sent` : ''}`;
+}
+
+/**
+ * Whether a tree job that ended so vouches for the files under it (sent-history.ts): none of its
+ * paths failed, and no rename seeded the remote from a copy whose own history is elsewhere.
+ */
+function vouches(req: SyncRequest, failed: readonly string[]): boolean {
+  return failed.length === 0 && (req.renames === undefined || req.renames.length === 0);
 }
 
 /** A full sync's progress events at most this often (the model and the 10 s log line need no more). */

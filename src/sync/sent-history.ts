@@ -18,6 +18,16 @@
  * more than the kernel's coarse timestamp granularity. This is the dirty re-run after an in-flight
  * job that in fact read the final bytes.
  *
+ * The same holds under a tree that landed whole (no path of the job failed), with one more
+ * condition: its run went without --ignore-times, so its quick check can only have been misled by
+ * a copy the remote got from an earlier transfer of a version with the same mtime second. So the
+ * tree counts only for files whose mtime second lies after everything we remember covering the
+ * tree (`freshSince`: the last end of a job above, on or inside it, this process's start, the
+ * memory's horizon), and not at all when such a job was still running as it began. This is the
+ * directory a burst's first change sent at once while it was being filled: its files written
+ * before that job were sent again, forced, when the rest of the burst's events for them came in
+ * (100 files of every 1,000-file burst, docs/benchmarks.md).
+ *
  * Compromise: a writer that changes bytes through mmap stamps mtime and ctime only on its first
  * write to a clean page, so later writes to the same dirty pages move neither. rsync's quick check
  * cannot see such a change, and neither can these rules; only forcing every event's path (the old
@@ -38,12 +48,21 @@ interface Sent {
   readonly tree: boolean;
   /** Sent by a path job with the force decided for it here (so its bytes were current at `start`). */
   readonly exact: boolean;
+  /**
+   * A tree that landed whole: a file under it unchanged since before `start`, with its mtime
+   * second after this, is on the remote as it is (see above). Undefined: no such file.
+   */
+  readonly freshSince?: number;
 }
 
 interface Running {
   readonly root: string;
   readonly paths: ReadonlySet<string>;
   readonly trees: readonly string[];
+  /** The job's own trees (not its riding paths): those that may get `freshSince`. */
+  readonly ownTrees: ReadonlySet<string>;
+  /** See Sent.freshSince; undefined when an overlapping job was running as this one began. */
+  readonly freshSince: number | undefined;
 }
 
 /** ctime is taken from a coarse clock (one jiffy, 4-10 ms): a change stamped t happened before t + this. */
@@ -63,17 +82,34 @@ export class SentHistory {
     this.#keepMs = keepMs;
   }
 
-  /** A job starts: until `finish`, it may read any of its paths at any moment. */
-  begin(root: string, action: 'path' | 'tree', paths: readonly string[]): object {
-    const r: Running = { root, paths: new Set(paths), trees: action === 'tree' ? [...paths] : [] };
+  /**
+   * A job starts: until `finish`, it may read any of its paths at any moment. `riding`: a tree
+   * job's paths sent flat (a directory among them is not recursed into), `at` when it stat'ed them.
+   */
+  begin(root: string, action: 'path' | 'tree', paths: readonly string[], riding: readonly string[] = [], at = Date.now()): object {
+    const all = riding.length > 0 ? [...paths, ...riding] : paths;
+    const r: Running = {
+      root,
+      paths: new Set(all),
+      trees: action === 'tree' ? [...all] : [],
+      ownTrees: new Set(action === 'tree' ? paths : []),
+      freshSince: action === 'tree' ? this.#freshSince(root, all, at) : undefined,
+    };
     this.#running.add(r);
     return r;
   }
 
-  /** The job ended; `landed` reached the remote (only those count as sent). */
-  finish(token: object, root: string, action: 'path' | 'tree', landed: readonly string[], start: number, now: number, exact: boolean): void {
-    this.#running.delete(token as Running);
-    for (const p of landed) this.#sent.set(key(root, p), { start, end: now, tree: action === 'tree', exact: exact && action === 'path' });
+  /**
+   * The job ended; `landed` reached the remote (only those count as sent). `whole`: no path of
+   * the job failed (a tree then vouches for the files under it, see Sent.freshSince).
+   */
+  finish(token: object, root: string, action: 'path' | 'tree', landed: readonly string[], start: number, now: number, exact: boolean, whole = false): void {
+    const r = token as Running;
+    this.#running.delete(r);
+    for (const p of landed) {
+      const fresh = whole && action === 'tree' && r.freshSince !== undefined && r.ownTrees.has(p) ? { freshSince: r.freshSince } : {};
+      this.#sent.set(key(root, p), { start, end: now, tree: action === 'tree', exact: exact && action === 'path', ...fresh });
+    }
     this.#prune(now);
   }
 
@@ -98,14 +134,51 @@ export class SentHistory {
     return false;
   }
 
-  /** Whether `path` is on the remote as it is now: landed by a path job that stat'ed it after its last change. */
+  /**
+   * Whether `path` is on the remote as it is now: landed by a path job that stat'ed it after its
+   * last change, or under a tree that landed whole after it and vouches for its mtime second.
+   */
   alreadyThere(root: string, path: string, st: PathStat): boolean {
     const s = this.#sent.get(key(root, path));
-    return s !== undefined && s.exact && st.ctimeMs + COARSE_MS < s.start;
+    if (s !== undefined && s.exact && st.ctimeMs + COARSE_MS < s.start) return true;
+    const second = Math.floor(st.mtimeMs / 1000) * 1000;
+    for (let p = path; ; ) {
+      const t = this.#sent.get(key(root, p));
+      if (t?.freshSince !== undefined && st.ctimeMs + COARSE_MS < t.start && second > t.freshSince) return true;
+      if (p === '') return false;
+      const i = p.lastIndexOf('/');
+      p = i < 0 ? '' : p.slice(0, i);
+    }
   }
 
   get size(): number {
     return this.#sent.size;
+  }
+
+  /**
+   * Since when nothing we remember covered `paths` (what is above, on or inside them): the last
+   * end of such a job, this process's start or the memory's horizon, whichever is latest;
+   * undefined when such a job is still running. One pass over the history per tree job.
+   */
+  #freshSince(root: string, paths: readonly string[], at: number): number | undefined {
+    const mine = new Set(paths);
+    // Every path on or above one of `paths`: a q in here covers one of them.
+    const above = new Set<string>();
+    for (const p of paths) for (let q: string | undefined = p; q !== undefined && !above.has(q); q = parentOf(q)) above.add(q);
+    const overlaps = (q: string): boolean => {
+      if (above.has(q)) return true;
+      // q under one of `paths`, by q's ancestors.
+      for (let p = parentOf(q); p !== undefined; p = parentOf(p)) if (mine.has(p)) return true;
+      return false;
+    };
+    for (const r of this.#running) {
+      if (r.root !== root) continue;
+      for (const q of r.paths) if (overlaps(q)) return undefined;
+    }
+    let since = Math.max(this.#born, at - this.#keepMs);
+    const prefix = `${root}\0`;
+    for (const [k, s] of this.#sent) if (s.end > since && k.startsWith(prefix) && overlaps(k.slice(prefix.length))) since = s.end;
+    return since;
   }
 
   #prune(now: number): void {
@@ -113,6 +186,13 @@ export class SentHistory {
     if (++this.#finishes % 32 !== 0) return;
     for (const [k, s] of this.#sent) if (s.end < now - this.#keepMs) this.#sent.delete(k);
   }
+}
+
+/** "a/b" → "a", "a" → "", "" → undefined. */
+function parentOf(p: string): string | undefined {
+  if (p === '') return undefined;
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
 }
 
 function key(root: string, path: string): string {
