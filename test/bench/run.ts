@@ -16,8 +16,11 @@
  *
  * The machine is shared and noisy (other test runs use the same two cores): quote medians and
  * ratios. Usage:
- *   npm run bench [-- --scenarios burst1k,storm --reps 3 --samples 20 --params -artuz
- *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE]
+ *   npm run bench [-- --scenarios burst1k,storm --reps 3 --samples 20 --params=-artuz
+ *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE --files]
+ * `--params=-a` gives tssersync bare's own options (the stock `-artuz` compresses, bare does not);
+ * `--files` has the daemon log every file it receives and counts them per run (a file sent twice
+ * shows as received > distinct).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
@@ -46,6 +49,8 @@ const { values } = parseArgs({
     out: { type: 'string' },
     /** Write tssersync's own output (with --debug: every job) to this file, to see where the time went. */
     trace: { type: 'string' },
+    /** The daemon logs every file it receives; each run of tssersync says how many, and how many more than once. */
+    files: { type: 'boolean', default: false },
     /** Per run, write the measured window and the CPU of each thread of tssersync's node processes into DIR/<scenario>-<rep>/window.json. */
     profile: { type: 'string' },
     /** Another build's dist/cli.js to run as tssersync (before/after comparisons in one session). */
@@ -91,6 +96,8 @@ interface Run {
   cpuNode?: number;
   /** tssersync only: rsync runs it made over the window (connections in the daemon's log: every run counts, the forced re-sends, seeds and fallback deletes too). */
   connections?: number;
+  /** tssersync only, with --files: files the daemon received over the window, and how many distinct. */
+  received?: { total: number; distinct: number };
 }
 
 interface Bench {
@@ -193,7 +200,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     })();
     const d0 = await b.daemonCpu.usageMs();
     const l0 = await connections(b.daemon.logFile, 'live');
-    const logAt = values.trace ? (await stat(b.daemon.logFile).catch(() => undefined))?.size ?? 0 : 0;
+    const logAt = values.trace || values.files ? (await stat(b.daemon.logFile).catch(() => undefined))?.size ?? 0 : 0;
     const c0 = await meter.usageMs();
     const n0 = await ownCpuMs(cli.child.pid!, 'node');
     const m0 = process.hrtime.bigint();
@@ -213,6 +220,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await sampler;
     if (values.trace) b.traces.push(`=== ${name} rep ${rep}: the daemon's log over the window\n${(await readFile(b.daemon.logFile)).subarray(logAt).toString('utf8')}`);
     const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0, connections: (await connections(b.daemon.logFile, 'live')) - l0 };
+    if (values.files) run.received = received((await readFile(b.daemon.logFile)).subarray(logAt).toString('latin1'), 'live');
     // The measured window on CLOCK_MONOTONIC (µs), the clock of V8's profile timestamps.
     if (values.profile) {
       const dir = join(values.profile, `${name}-${rep}`);
@@ -229,6 +237,12 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await rm(src, { recursive: true, force: true });
     await rm(state, { recursive: true, force: true });
   }
+}
+
+/** Files received into `module` in a stretch of the daemon's log (`transfer logging = yes`: one `recv` line per file sent). */
+function received(log: string, module: string): { total: number; distinct: number } {
+  const names = [...log.matchAll(new RegExp(`\\] recv \\S+ \\[[^\\]]+\\] ${module} \\(\\S+\\) (.+) \\d+$`, 'gm'))].map((m) => m[1]!);
+  return { total: names.length, distinct: new Set(names).size };
 }
 
 /** Transfers to `module` the daemon logged so far (one `rsync to MODULE/ from` line per run). */
@@ -298,7 +312,7 @@ function table(name: string, bare: Run[], tss: Run[]): string[] {
     row('CPU, receiving daemon', (r) => r.cpuDaemon),
     row('CPU, total', cpu),
     '',
-    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}; of tssersync's CPU, its node processes: ${tss.map((r) => sec(r.cpuNode ?? 0)).join(', ')} s; its rsync runs (daemon connections): ${tss.map((r) => r.connections ?? '?').join(', ')}`,
+    `runs, end to end / CPU total: bare ${runs(bare)}; tssersync ${runs(tss)}; tssersync's rsyncs at once, at most: ${tss.map((r) => r.maxProcs).join(', ')}; of tssersync's CPU, its node processes: ${tss.map((r) => sec(r.cpuNode ?? 0)).join(', ')} s; its rsync runs (daemon connections): ${tss.map((r) => r.connections ?? '?').join(', ')}${values.files ? `; files received by the daemon (distinct): ${tss.map((r) => (r.received ? `${r.received.total} (${r.received.distinct})` : '?')).join(', ')}` : ''}`,
     '',
   ];
 }
@@ -348,7 +362,7 @@ async function latency(b: Bench, log: (s: string) => void): Promise<void> {
 
 async function main(): Promise<void> {
   const work = await tempDir('tss-bench-');
-  const daemon = await startRsyncDaemon({ modules: ['bare', 'live', 'one'] });
+  const daemon = await startRsyncDaemon({ modules: ['bare', 'live', 'one'], ...(values.files ? { moduleExtra: ['transfer logging = yes'] } : {}) });
   const daemonCpu = await meterFor(daemon.pid!, 'daemon');
   const b: Bench = {
     daemon,
