@@ -119,12 +119,9 @@ export class SentHistory {
     if (second < Math.max(this.#born, now - this.#keepMs)) return true;
     // The path itself, then each ancestor up to the root (""), without building the list: this
     // runs for every path of every path job (10k burst: 10,000 calls).
-    for (let p = path, self = true; ; self = false) {
+    for (let p: string | undefined = path, self = true; p !== undefined; p = parentOf(p), self = false) {
       const s = this.#sent.get(key(root, p));
       if (s && s.end >= second && (self || s.tree)) return true;
-      if (p === '') break;
-      const i = p.lastIndexOf('/');
-      p = i < 0 ? '' : p.slice(0, i);
     }
     for (const r of this.#running) {
       if (r === self || r.root !== root) continue;
@@ -142,13 +139,11 @@ export class SentHistory {
     const s = this.#sent.get(key(root, path));
     if (s !== undefined && s.exact && st.ctimeMs + COARSE_MS < s.start) return true;
     const second = Math.floor(st.mtimeMs / 1000) * 1000;
-    for (let p = path; ; ) {
+    for (let p: string | undefined = path; p !== undefined; p = parentOf(p)) {
       const t = this.#sent.get(key(root, p));
       if (t?.freshSince !== undefined && st.ctimeMs + COARSE_MS < t.start && second > t.freshSince) return true;
-      if (p === '') return false;
-      const i = p.lastIndexOf('/');
-      p = i < 0 ? '' : p.slice(0, i);
     }
+    return false;
   }
 
   get size(): number {
