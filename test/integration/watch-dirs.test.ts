@@ -29,7 +29,7 @@ for (const backend of BACKENDS) {
   });
 
   test(`[${backend}] watch: after mv d1 d2, a write to d2/sub/f is reported as d2/sub/f`, async () => {
-    const h = await watchHarness({ backend, setup: (root) => mkdir(join(root, 'd1', 'sub'), { recursive: true }) });
+    const h = await watchHarness({ backend, setup: async (root) => { await mkdir(join(root, 'd1', 'sub'), { recursive: true }); } });
     try {
       await rename(join(h.root, 'd1'), join(h.root, 'd2'));
       const gone = await h.change((c) => c.path === 'd1', 'd1 gone');

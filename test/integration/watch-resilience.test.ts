@@ -8,7 +8,7 @@ import { BACKENDS, watchHarness } from '../support/watch-harness.js';
 
 for (const backend of BACKENDS) {
   test(`[${backend}] watch: a SIGKILLed watcher child is restarted and the whole root is reconciled`, async () => {
-    const h = await watchHarness({ backend, backend });
+    const h = await watchHarness({ backend });
     try {
       const pid = h.watcher.childPid(h.root);
       assert.ok(pid);
@@ -59,7 +59,7 @@ for (const backend of BACKENDS) {
 
   /** The reason the watcher lives in its own process: upstream issue #253. */
   test(`[${backend}] watch: 3000 short processes spawned by the parent do not break watching`, async (t) => {
-    const h = await watchHarness({ backend, backend });
+    const h = await watchHarness({ backend });
     try {
       const started = Date.now();
       let spawned = 0;

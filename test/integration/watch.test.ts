@@ -14,7 +14,7 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const backend of BACKENDS) {
   test(`[${backend}] watch: create, modify and delete of a file are reported with the disk state`, async () => {
-    const h = await watchHarness({ backend, backend });
+    const h = await watchHarness({ backend });
     try {
       const f = join(h.root, 'f.txt');
       await writeFile(f, 'one');
@@ -100,7 +100,7 @@ for (const backend of BACKENDS) {
   });
 
   test(`[${backend}] watch: awkward names come through intact`, async () => {
-    const h = await watchHarness({ backend, backend });
+    const h = await watchHarness({ backend });
     try {
       for (const name of AWKWARD_NAMES) await writeFile(join(h.root, name), name);
       for (const name of AWKWARD_NAMES) {
