@@ -69,17 +69,25 @@ interface Running {
 export const COARSE_MS = 20;
 /** How long sends are remembered. A path whose mtime second is older is forced (a backlog, a replay, an old mtime set by the application). */
 export const KEEP_MS = 10_000;
+/**
+ * Past this many remembered sends a tree job does not look for overlaps and vouches for nothing
+ * (the behaviour before vouching): the look is one pass over them per tree job, and a burst of
+ * 100,000 files with a hundred tree jobs would make it 10 million steps.
+ */
+export const VOUCH_SCAN_MAX = 20_000;
 
 export class SentHistory {
   readonly #sent = new Map<string, Sent>();
   readonly #running = new Set<Running>();
   readonly #born: number;
   readonly #keepMs: number;
+  readonly #vouchScanMax: number;
   #finishes = 0;
 
-  constructor(born: number, keepMs = KEEP_MS) {
+  constructor(born: number, keepMs = KEEP_MS, vouchScanMax = VOUCH_SCAN_MAX) {
     this.#born = born;
     this.#keepMs = keepMs;
+    this.#vouchScanMax = vouchScanMax;
   }
 
   /**
@@ -156,6 +164,7 @@ export class SentHistory {
    * undefined when such a job is still running. One pass over the history per tree job.
    */
   #freshSince(root: string, paths: readonly string[], at: number): number | undefined {
+    if (this.#sent.size > this.#vouchScanMax) return undefined;
     const mine = new Set(paths);
     // Every path on or above one of `paths`: a q in here covers one of them.
     const above = new Set<string>();

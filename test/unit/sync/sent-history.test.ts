@@ -114,3 +114,18 @@ test('a tree vouches for nothing when a job on or inside it was running as it be
   h4.finish(t4, '/r', 'tree', ['d'], BORN + 20_000, BORN + 20_300, true, true);
   assert.equal(h4.alreadyThere('/r', 'd/f', st(BORN + 18_500, BORN + 18_500)), false, 'its second began before we did');
 });
+
+test('past VOUCH_SCAN_MAX remembered sends a tree vouches for nothing (no pass over a huge history per tree job)', () => {
+  const h = new SentHistory(BORN, 10_000, 2);
+  for (const p of ['x/1', 'x/2', 'x/3']) {
+    const tok = h.begin('/r', 'path', [p]);
+    h.finish(tok, '/r', 'path', [p], BORN + 15_000, BORN + 15_100, true);
+  }
+  const t = h.begin('/r', 'tree', ['d'], [], BORN + 20_000);
+  h.finish(t, '/r', 'tree', ['d'], BORN + 20_000, BORN + 20_300, true, true);
+  assert.equal(h.alreadyThere('/r', 'd/f', st(BORN + 19_500, BORN + 19_500)), false);
+  const small = new SentHistory(BORN, 10_000, 10);
+  const t2 = small.begin('/r', 'tree', ['d'], [], BORN + 20_000);
+  small.finish(t2, '/r', 'tree', ['d'], BORN + 20_000, BORN + 20_300, true, true);
+  assert.equal(small.alreadyThere('/r', 'd/f', st(BORN + 19_500, BORN + 19_500)), true, 'below the cap it does');
+});
