@@ -16,6 +16,8 @@ export interface InotifyCalls {
   rmWatch(fd: number, wd: number): void;
 }
 
+// Not src/libc.ts's lazy loader: this module's static import of koffi is what fails, and falls
+// back, where koffi cannot load (test/fixtures/watch/no-koffi.mjs hides it from ESM resolution).
 function libc(): ReturnType<typeof koffi.load> {
   try {
     return koffi.load('libc.so.6');
