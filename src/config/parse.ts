@@ -68,6 +68,7 @@ export function parseConfig(xml: string, file: string, overrides: ConfigOverride
       binary: ext.rsyncBinary ?? DEFAULTS.rsyncBinary,
       maxDelete: ext.maxDelete,
       priority: ext.priority,
+      ...(ext.fullSync ? { fullSync: ext.fullSync } : {}),
       excludes,
     },
     threads,

@@ -7,6 +7,7 @@ import type { Reader } from './read.js';
 import type { HookWhen, MetricsSettings, StatusSettings, WatcherBackend } from './types.js';
 import type { XmlElement } from './xml.js';
 import { DEFAULT_PRIORITY, NO_PRIORITY, parseIoClass, type Priority } from '../sync/priority.js';
+import { DEFAULT_MIN_ENTRIES } from '../sync/full-parts.js';
 
 export interface Extensions {
   readonly threads: number | undefined;
@@ -25,13 +26,15 @@ export interface Extensions {
   readonly rsyncBinary: string | undefined;
   /** `<priority nice="…" ionice="…"/>`: how rsync children are started. */
   readonly priority: Priority;
+  /** `<fullSync parts="auto|N" minEntries="N"/>`; undefined = the defaults (src/sync/full-parts.ts). */
+  readonly fullSync: { readonly parts: number | 'auto'; readonly minEntries: number } | undefined;
   /** `<watcher backend="inotify|parcel"/>`; undefined = the platform's default. */
   readonly watcherBackend: WatcherBackend | undefined;
   readonly status: StatusSettings | undefined;
   readonly metrics: MetricsSettings | undefined;
 }
 
-const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority', 'watcher', 'status', 'metrics'];
+const CHILDREN = ['threads', 'settle', 'retry', 'reconcile', 'maxDelete', 'pidFile', 'logFile', 'stateDir', 'hooks', 'rsyncBinary', 'priority', 'fullSync', 'watcher', 'status', 'metrics'];
 
 export function readExtensions(r: Reader, el: XmlElement | undefined): Extensions {
   if (el) {
@@ -54,6 +57,7 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
   const hooks = child('hooks', ['when']);
   const binary = child('rsyncBinary', ['path']);
   const priority = child('priority', ['start', 'nice', 'ionice']);
+  const fullSync = child('fullSync', ['parts', 'minEntries']);
   const watcher = child('watcher', ['backend']);
   const status = child('status', ['group', 'lag', 'replayAge']);
   const metrics = child('metrics', ['listen', 'public']);
@@ -86,6 +90,7 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
     // A bare name is looked up in PATH; anything with a slash is a path like every other.
     rsyncBinary: binary ? rsyncBinary(r, binary) : undefined,
     priority: priority ? readPriority(r, priority) : DEFAULT_PRIORITY,
+    fullSync: fullSync ? readFullSync(r, fullSync) : undefined,
     watcherBackend: watcher ? watcherBackend(r, watcher) : undefined,
     status: status
       ? {
@@ -96,6 +101,13 @@ export function readExtensions(r: Reader, el: XmlElement | undefined): Extension
       : undefined,
     metrics: metrics ? metricsListen(r, metrics) : undefined,
   };
+}
+
+/** `<fullSync parts="auto" minEntries="10000"/>`: `parts="1"` keeps every full sync one rsync run. */
+function readFullSync(r: Reader, el: XmlElement): { parts: number | 'auto'; minEntries: number } {
+  const text = el.attrs['parts'];
+  const parts = text === undefined || text.trim().toLowerCase() === 'auto' ? 'auto' : r.int(el, 'parts', { min: 1, max: 64, what: 'a number of rsync runs at once for one full sync (1 = one run), or "auto"' });
+  return { parts, minEntries: r.int(el, 'minEntries', { min: 0, what: 'a number of entries (estimated) below which a full sync is one run' }, DEFAULT_MIN_ENTRIES) };
 }
 
 /**

@@ -61,6 +61,12 @@ export interface RsyncSettings {
   readonly maxDelete: number | undefined;
   /** CPU and I/O priority of rsync children (`<tssersync><priority>`). @default nice 10, best-effort:7 */
   readonly priority?: Priority;
+  /**
+   * `<tssersync><fullSync parts minEntries/>`: a full sync of a large tree runs as up to `parts`
+   * rsyncs at once over disjoint parts of the root (src/sync/full-parts.ts). @default auto: the
+   * lane's concurrency, the cores, and 4, whichever is least; minEntries 10000
+   */
+  readonly fullSync?: { readonly parts: number | 'auto'; readonly minEntries: number };
   /** Words started before `binary` (`nice -n 10 ionice -c2 -n7`), resolved by the lane at start. */
   readonly launcher?: readonly string[];
   /**

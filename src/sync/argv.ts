@@ -5,7 +5,9 @@
  * Path jobs:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -R --files-from=- --from0 [-r --delete --force] [--delete-missing-args --force]
  *             [--ignore-times] [--timeout=N] [--max-delete=N] [--sockopts=TCP_NODELAY] [--port=N]
  *             [--password-file=F] [-e "ssh …"] ./ DEST
- * Full sync:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -r --delete --force [--exclude=GLOB…] <connection> ./ DEST
+ * Full sync:  rsync [<excluded>] --info=stats1[,progress2 for full syncs] <commonParams> -r --delete --force [--exclude=GLOB…] [<part>] <connection> ./ DEST
+ * <part>:     a full sync in parts (full-parts.ts): --from0 --filter='merge PART' --no-from0,
+ *             PART holding `+ /DIR/` above the part's units, `+ /UNIT/***` each, then `- *`
  * Fallback delete (receivers without --delete-missing-args, rsync #910), one per parent directory:
  *             rsync --info=stats1 <commonParams> -r --delete --force --from0 --filter='merge -' <connection> ./PARENT/ DEST/PARENT/
  *             with `+ /NAME`, `+ /NAME/***` … `- *` on stdin, NUL-separated.
@@ -29,6 +31,11 @@ export interface ArgvInput {
   readonly full?: boolean;
   /** --exclude globs (full sync only: the crontab filter). */
   readonly excludes?: readonly string[];
+  /**
+   * A full sync's part (full-parts.ts): a file of NUL-separated rules naming the part's units,
+   * read after every other filter rule (the user's and the crontab's still apply inside them).
+   */
+  readonly partRulesFile?: string;
   /** A listed path missing locally is deleted on the receiver (--delete-missing-args --force). */
   readonly deleteMissing: boolean;
   /**
@@ -112,6 +119,7 @@ export function buildRsyncArgv(input: ArgvInput): string[] {
   if (input.full) {
     argv.push('-r', '--delete', '--force');
     for (const glob of input.excludes ?? []) argv.push(`--exclude=${glob}`);
+    if (input.partRulesFile !== undefined) argv.push('--from0', `--filter=merge ${input.partRulesFile}`, '--no-from0');
   } else {
     argv.push('-R', '--files-from=-', '--from0');
     if (input.action === 'tree') argv.push('-r', '--delete', '--force');

@@ -3,13 +3,15 @@
  * Retry, queueing and events live in lane.ts; this file decides how the paths are sent.
  */
 import { lstat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { isExactName, pathBytes } from '../core/names.js';
 import { ancestors } from '../core/paths.js';
 import type { Rename } from '../core/types.js';
 import { buildRsyncArgv, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
-import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules, withRulesFile } from './excludes.js';
+import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules, withRulesFile, withRulesFiles } from './excludes.js';
+import { partRules, planParts, type FullSyncSplit, type PartPlan } from './full-parts.js';
 import { planSeeds, RULES_FILE, type Seed, type SeedTarget } from './rename.js';
 import { runRsync } from './runner.js';
 import type { RsyncProgress } from './stats.js';
@@ -30,6 +32,10 @@ export interface AttemptContext {
   readonly onArgv: (argv: readonly string[]) => void;
   /** A full sync's progress lines. */
   readonly onProgress?: (p: RsyncProgress) => void;
+  /** How a full sync may be cut into runs at once (full-parts.ts); unset = one run. */
+  readonly fullSplit?: FullSyncSplit;
+  /** A full sync runs in parts: the plan, before the runs start. */
+  readonly onParts?: (plan: PartPlan) => void;
   /** A rename's seed ran (rename.ts), or was not applicable (`outcome` undefined, `why` says). */
   readonly onSeed?: (rename: Rename, result: { outcome: RsyncOutcome; argv: readonly string[] } | { why: string }) => void;
 }
@@ -64,12 +70,36 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   const live = rsync.excludes ?? [];
   if (req.full) {
     const excluded = await excludedBelow(req.root, [''], live);
-    const res = await withExcludeRules(live, excluded, async (rulesFile) => {
-      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: req.ignoreTimes ?? false, ...(rulesFile ? { rulesFile } : {}) });
+    const plan = await planParts(req.root, rsync, ctx.fullSplit);
+    const progress = partProgress(1 + (plan?.parts.length ?? 0), ctx.onProgress);
+    const full = (rulesFile: string | undefined, partRulesFile: string | undefined, onProgress: ((p: RsyncProgress) => void) | undefined) => async (): Promise<AttemptResult> => {
+      const argv = buildRsyncArgv({ remote, rsync, action: 'tree', full: true, excludes: req.excludes ?? [], deleteMissing: false, ignoreTimes: req.ignoreTimes ?? false, ...(rulesFile ? { rulesFile } : {}), ...(partRulesFile ? { partRulesFile } : {}) });
       ctx.onArgv(redactArgv(argv));
-      const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+      const outcome = await runRsync(argv, { cwd: req.root, ...common, ...(onProgress ? { onProgress } : {}) });
       return { outcome, failed: failedOf(outcome, paths) };
-    });
+    };
+    if (!plan) return retractLate(req, [''], excluded, paths, await withExcludeRules(live, excluded, (rules) => full(rules, undefined, progress[0])()), ctx);
+    ctx.onParts?.(plan);
+    const res = await withExcludeRules(live, [...excluded, ...plan.others], (first) =>
+      withExcludeRules(live, excluded, (rest) =>
+        withRulesFiles(plan.parts.map(partRules), async (own) => {
+          // Part 0: the whole root but the other parts' units (`- /UNIT`, first: nothing brings them back).
+          // Parts 1…K-1: only their units (their rules after every other filter: the user's excludes still apply inside them).
+          const runs = [full(first, undefined, progress[0]), ...own.map((file, i) => full(rest, file, progress[i + 1]))];
+          const results = await Promise.all(runs.map((run) => run()));
+          // A daemon module's `max connections` turned a part away: once the others are done, one at a
+          // time. The daemon's process for the last connection may hold its slot a moment after our
+          // rsync exited, so a refusal again is waited out (50 ms, doubling, about 6 s in all).
+          for (let i = 0; i < runs.length; i++) {
+            for (let wait = 50; connectionsFull(results[i]!.outcome) && wait <= 3200 && !ctx.signal.aborted; wait *= 2) {
+              results[i] = await runs[i]!();
+              if (connectionsFull(results[i]!.outcome)) await delay(wait, undefined, { signal: ctx.signal }).catch(() => {});
+            }
+          }
+          return combineParts(results);
+        }),
+      ),
+    );
     return retractLate(req, [''], excluded, paths, res, ctx);
   }
   // Excluded paths are done without rsync: never sent, and never deleted on a remote.
@@ -206,6 +236,33 @@ function combine(results: readonly AttemptResult[]): AttemptResult {
   const failed = results.flatMap((r) => r.failed);
   const worst = results.reduce<AttemptResult | undefined>((w, r) => (!w || SEVERITY[r.outcome.class] > SEVERITY[w.outcome.class] ? r : w), undefined);
   return { outcome: worst?.outcome ?? emptyOutcome(), failed };
+}
+
+/**
+ * The runs of a full sync in parts as one: the worst outcome, with the bytes of all and the
+ * duration of the longest (they ran at once).
+ */
+function combineParts(results: readonly AttemptResult[]): AttemptResult {
+  const { outcome, failed } = combine(results);
+  const sent = results.map((r) => r.outcome.bytesSent).filter((b): b is number => b !== undefined);
+  const durationMs = Math.max(...results.map((r) => r.outcome.durationMs));
+  return { outcome: { ...outcome, durationMs, ...(sent.length > 0 ? { bytesSent: sent.reduce((a, b) => a + b, 0) } : {}) }, failed: [...new Set(failed)] };
+}
+
+/** The daemon refused the connection for its module's `max connections` (rsyncd.conf). */
+function connectionsFull(o: RsyncOutcome): boolean {
+  return o.class !== 'done' && /max connections \(\d+\) reached/.test(o.stderrTail);
+}
+
+/** One progress callback per run; each reports the sum of the latest of all. */
+function partProgress(runs: number, onProgress: ((p: RsyncProgress) => void) | undefined): (((p: RsyncProgress) => void) | undefined)[] {
+  if (!onProgress) return new Array(runs).fill(undefined);
+  if (runs === 1) return [onProgress];
+  const latest: RsyncProgress[] = Array.from({ length: runs }, () => ({ bytes: 0, checked: 0 }));
+  return latest.map((_, i) => (p: RsyncProgress) => {
+    latest[i] = p;
+    onProgress({ bytes: latest.reduce((a, q) => a + q.bytes, 0), checked: latest.reduce((a, q) => a + q.checked, 0) });
+  });
 }
 
 function emptyOutcome(): RsyncOutcome {

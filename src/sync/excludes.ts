@@ -133,11 +133,16 @@ export async function withExcludeRules<T>(excludes: readonly Pattern[], paths: r
 
 /** Runs `fn` with `rules` (NUL-separated filter rules) in a 0600 temp file, removed afterwards. */
 export async function withRulesFile<T>(rules: Buffer, fn: (rulesFile: string) => Promise<T>): Promise<T> {
+  return withRulesFiles([rules], ([file]) => fn(file!));
+}
+
+/** withRulesFile for several rule sets at once: one 0600 file each, in one temp dir. */
+export async function withRulesFiles<T>(rules: readonly Buffer[], fn: (rulesFiles: string[]) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'tssersync-rules-'));
   try {
-    const file = join(dir, 'excluded');
-    await writeFile(file, rules, { mode: 0o600 });
-    return await fn(file);
+    const files = rules.map((_, i) => join(dir, i === 0 ? 'excluded' : `excluded-${i}`));
+    for (let i = 0; i < rules.length; i++) await writeFile(files[i]!, rules[i]!, { mode: 0o600 });
+    return await fn(files);
   } finally {
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

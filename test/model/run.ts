@@ -126,6 +126,8 @@ ${localpaths}
   <tssersync>
     <stateDir path="${esc(o.state)}"/>
     <retry count="2"/>
+    <!-- Every full sync (-r, catch-up after a kill) in parts, whatever the tree's size (full-parts.ts). -->
+    <fullSync minEntries="0"/>
   </tssersync>
 </head>
 `;
