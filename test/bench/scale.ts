@@ -18,6 +18,11 @@
  *   written as a new file and as a rewrite of an existing one, with a long and a short pause between
  *   samples, for each backend, each against a bare TCP_NODELAY push in the same run.
  *
+ * - `lsyncd` (when lsyncd is installed): lsyncd 2.x on the same tree, to the same daemon, as the
+ *   peer the issue names: its start (watches, then its own full rsync of the root: what `-r` does)
+ *   until it logs `Startup … finished`, its RSS idle after that, and one new 50 KB file until it
+ *   is on the receiver (`delay = 0`, lsyncd's quickest; stock is 15 s).
+ *
  * The tree is built in a temp dir and removed after, or kept in `--tree DIR` (DIR/src, with
  * DIR/tree.json once complete; DIR/recv holds the receiver's copy for `full`) and reused by later
  * runs with the same --files/--dirs: build it outside the bench lock with `--build-only`. What a run
@@ -27,7 +32,7 @@
  * it runs as root (written to /proc/sys/fs/inotify/max_user_watches, the old value put back at the
  * end, both said in the output); without root it stops with the command to run. Usage:
  *   npm run bench:scale -- [--files 1000000] [--dirs 20000] [--backend inotify|parcel] [--samples 10]
- *     [--scenarios watch,full,latency] [--runs 3] [--tree DIR] [--build-only] [--out docs/benchmarks.md]
+ *     [--scenarios watch,full,latency,lsyncd] [--runs 3] [--tree DIR] [--build-only] [--out docs/benchmarks.md]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -63,7 +68,7 @@ const SAMPLES = Number(values.samples);
 const BACKEND = values.backend;
 if (BACKEND !== 'inotify' && BACKEND !== 'parcel') throw new Error('--backend: inotify or parcel');
 const SCENARIOS = new Set(values.scenarios.split(','));
-for (const sc of SCENARIOS) if (!['watch', 'full', 'latency'].includes(sc)) throw new Error(`--scenarios: watch, full, latency (not ${sc})`);
+for (const sc of SCENARIOS) if (!['watch', 'full', 'latency', 'lsyncd'].includes(sc)) throw new Error(`--scenarios: watch, full, latency, lsyncd (not ${sc})`);
 const RUNS = Number(values.runs);
 const PER = Math.ceil(FILES / DIRS);
 /** The leaf directories the watch scenario's rm -rf removes (10,000 files). */
@@ -304,14 +309,15 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
     src, state, daemon, module: 'full',
     tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/>`,
   });
-  // The same with rsync at tssersync's own priority: on this one machine the receiving daemon
-  // competes with our sender for the two cores, and the default nice 10 makes the sender yield to
-  // it, which a receiver on another host never asks of it. Measured beside stock to show that part.
-  const stateOff = join(work, 'state-full-prio-off');
+  // The same as one rsync run (<fullSync parts="1"/>, the behaviour before full syncs went in
+  // parts, src/sync/full-parts.ts): says what the parts bring, in the same alternation. (The
+  // default nice was measured the same way against <priority start="false"/>: it cost nothing
+  // measurable; docs/benchmarks.md.)
+  const stateOff = join(work, 'state-full-one-run');
   await mkdir(stateOff, { recursive: true });
-  const confOff = await writeXml(join(work, 'confxml-full-prio-off.xml'), {
+  const confOff = await writeXml(join(work, 'confxml-full-one-run.xml'), {
     src, state: stateOff, daemon, module: 'full',
-    tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/><priority start="false"/>`,
+    tssersync: `<watcher backend="${BACKEND}"/><reconcile interval="0"/><fullSync parts="1"/>`,
   });
   type M = { wall: number; ready?: number; client: number; server: number; split?: string };
   const ours: M[] = [];
@@ -359,15 +365,15 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
     ours.push(await oursOnce(conf));
     bare.push(await bareOnce());
     oursOff.push(await oursOnce(confOff));
-    console.log(`  run ${i + 1}: tssersync ${(ours[i]!.wall / 1000).toFixed(2)} s (watching after ${((ours[i]!.ready ?? 0) / 1000).toFixed(2)} s; CPU ${ours[i]!.split}), bare ${(bare[i]!.wall / 1000).toFixed(2)} s, tssersync with priority off ${(oursOff[i]!.wall / 1000).toFixed(2)} s`);
+    console.log(`  run ${i + 1}: tssersync ${(ours[i]!.wall / 1000).toFixed(2)} s (watching after ${((ours[i]!.ready ?? 0) / 1000).toFixed(2)} s; CPU ${ours[i]!.split}), bare ${(bare[i]!.wall / 1000).toFixed(2)} s, tssersync as one rsync run ${(oursOff[i]!.wall / 1000).toFixed(2)} s`);
   }
   const m = (xs: M[], k: 'wall' | 'ready' | 'client' | 'server') => median(xs.map((x) => x[k] ?? 0));
   const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
   const cpu = (xs: M[]) => median(xs.map((x) => x.client + x.server));
   log(`tssersync -r -o conf.xml (commonParams -artuz, stock; ${fullSyncs} full sync per run): wall ${s(m(ours, 'wall'))} (runs ${ours.map((x) => s(x.wall)).join(', ')}; of which until \`watching 1 root(s)\` ${ours.map((x) => s(x.ready ?? 0)).join(', ')}), CPU tssersync side (node, watcher child, rsync) ${s(m(ours, 'client'))} + receiver ${s(m(ours, 'server'))}; last run's split: ${ours.at(-1)?.split}`);
   log(`bare rsync -a --delete: wall ${s(m(bare, 'wall'))} (runs ${bare.map((x) => s(x.wall)).join(', ')}), CPU sender ${s(m(bare, 'client'))} + receiver ${s(m(bare, 'server'))}`);
-  log(`ratio tssersync -r / bare: wall ${(m(ours, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${(cpu(ours) / cpu(bare)).toFixed(2)} (target <= 1.1)`);
-  log(`tssersync -r with <priority start="false"/>: wall ${s(m(oursOff, 'wall'))} (runs ${oursOff.map((x) => s(x.wall)).join(', ')}), CPU tssersync side ${s(m(oursOff, 'client'))} + receiver ${s(m(oursOff, 'server'))}; ratio to bare: wall ${(m(oursOff, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${(cpu(oursOff) / cpu(bare)).toFixed(2)} (not the target's setup: says what the default nice costs against a receiver on the same machine)`);
+  log(`ratio tssersync -r / bare: wall ${(m(ours, "wall") / m(bare, "wall")).toFixed(2)} (target <= 1.1), CPU ${(cpu(ours) / cpu(bare)).toFixed(2)}`);
+  log(`tssersync -r with <fullSync parts="1"/> (one rsync run): wall ${s(m(oursOff, 'wall'))} (runs ${oursOff.map((x) => s(x.wall)).join(', ')}), CPU tssersync side ${s(m(oursOff, 'client'))} + receiver ${s(m(oursOff, 'server'))}; ratio to bare: wall ${(m(oursOff, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${(cpu(oursOff) / cpu(bare)).toFixed(2)} (what the parts bring)`);
 }
 
 /**
@@ -424,6 +430,61 @@ async function latencyScenario(work: string, daemon: RsyncDaemon, log: Log): Pro
   }
 }
 
+/** A Lua string literal (lsyncd's config is Lua): every byte but the printable ASCII as `\ddd`. */
+function lua(s: string): string {
+  return `"${[...Buffer.from(s)].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`)).join('')}"`;
+}
+
+/** lsyncd on the same tree and daemon: its start (watches + its own full rsync), RSS, one new file. */
+async function lsyncdScenario(bin: string, src: string, recv: string, work: string, daemon: RsyncDaemon, log: Log): Promise<void> {
+  await mkdir(recv, { recursive: true });
+  const moduleDir = daemon.modules.full!;
+  await rm(moduleDir, { recursive: true, force: true });
+  await symlink(recv, moduleDir);
+  // The receiver first brought up to date, as for `full`: lsyncd's start then checks, not copies.
+  await rsync(['-a', '--delete', `--port=${daemon.port}`, `--password-file=${daemon.passwordFile}`, './', `${daemon.user}@127.0.0.1::full/`], src);
+  const logFile = join(work, 'lsyncd.log');
+  const conf = join(work, 'lsyncd.lua');
+  await writeFile(
+    conf,
+    `settings { logfile = ${lua(logFile)}, statusFile = ${lua(join(work, 'lsyncd.status'))}, nodaemon = true, insist = false }
+sync { default.rsync, source = ${lua(src)}, target = ${lua(`${daemon.user}@127.0.0.1::full`)}, delay = 0,
+  rsync = { archive = true, password_file = ${lua(daemon.passwordFile)}, _extra = { ${lua(`--port=${daemon.port}`)} } } }
+`,
+  );
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? '?';
+  const t0 = performance.now();
+  const p = spawn(bin, [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const text = () => readFile(logFile, 'utf8').catch(() => '');
+  try {
+    await until('lsyncd start', async () => {
+      if (p.exitCode !== null) throw new Error(`lsyncd exited ${p.exitCode}: ${err}${await text()}`);
+      return /Startup of .* finished/.test(await text());
+    }, 1_800_000);
+    const start = performance.now() - t0;
+    const cpu = await cpuMs(p.pid!);
+    await sleep(2000);
+    const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
+    const lat: number[] = [];
+    for (let i = 0; i < Math.min(SAMPLES, 5); i++) {
+      const body = randomBytes(50 * 1024);
+      const name = `lsyncd-${i}.bin`;
+      const t = performance.now();
+      await writeFile(join(src, name), body);
+      await until('lsyncd one file', sameBytes(join(recv, name), body), 120_000);
+      lat.push(performance.now() - t);
+      await rm(join(src, name));
+      await sleep(1500);
+    }
+    log(`lsyncd (${version}, default.rsync, delay = 0, archive): start until \`Startup … finished\` (its watches, then its own rsync of the whole root: what \`-r\` does) ${(start / 1000).toFixed(2)} s, CPU lsyncd ${(cpu.own / 1000).toFixed(1)} s + its rsync ${(cpu.children / 1000).toFixed(1)} s; RSS idle after it ${Math.round(rss / 1024)} MB; one new 50 KB file landed after median ${Math.round(median(lat))} ms (${lat.map((x) => Math.round(x)).join(', ')} ms)`);
+  } finally {
+    p.kill('SIGTERM');
+    await new Promise((r) => (p.exitCode !== null ? r(undefined) : p.once('exit', r)));
+  }
+}
+
 async function main(): Promise<void> {
   const work = await tempDir('tss-scale-');
   const lines: string[] = [];
@@ -431,7 +492,7 @@ async function main(): Promise<void> {
   let daemon: RsyncDaemon | undefined;
   let restoreWatches = async () => {};
   try {
-    const needsTree = SCENARIOS.has('watch') || SCENARIOS.has('full') || values['build-only'];
+    const needsTree = SCENARIOS.has('watch') || SCENARIOS.has('full') || SCENARIOS.has('lsyncd') || values['build-only'];
     const tree = needsTree ? await prepareTree(values.tree, work.path, log) : undefined;
     if (values['build-only']) return;
     if (tree) restoreWatches = await ensureWatches(DIRS, log);
@@ -440,7 +501,8 @@ async function main(): Promise<void> {
     if (tree && SCENARIOS.has('watch')) await watchScenario(tree.src, work.path, daemon, log);
     if (SCENARIOS.has('latency')) await latencyScenario(work.path, daemon, log);
     const lsyncd = spawnSync('which', ['lsyncd'], { encoding: 'utf8' }).stdout.trim();
-    log(`lsyncd: ${lsyncd ? `installed at ${lsyncd} (not measured by this bench)` : 'not installed on this machine (not measured)'}`);
+    if (tree && lsyncd && SCENARIOS.has('lsyncd')) await lsyncdScenario(lsyncd, tree.src, tree.recv, work.path, daemon, log);
+    else log(`lsyncd: ${lsyncd ? `installed at ${lsyncd} (measured with --scenarios lsyncd)` : 'not installed on this machine (not measured; apt-get install lsyncd, then --scenarios lsyncd)'}`);
     const rsyncVersion = spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!.replace(/\s+/g, ' ').trim();
     log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB RAM, ${rsyncVersion}, node ${process.version}, load average at the end ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
     if (values.out) {

@@ -202,6 +202,18 @@ test('<priority>: rsync at nice 10, best-effort:7 by default; off restores the o
   assert.deepEqual(prio('<priority nice="0" ionice="best-effort:7"/>'), { nice: 0, ionice: { kind: 'best-effort', level: 7 } });
 });
 
+test('<fullSync>: unset by default (the lane picks auto, 10,000 entries); parts auto or 1-64, minEntries >= 0; a bad value names the element', () => {
+  const full = (xml: string) => parse(conf(ONE_ROOT, `<tssersync>${xml}</tssersync>`)).rsync.fullSync;
+  assert.equal(parse(conf(ONE_ROOT)).rsync.fullSync, undefined);
+  assert.deepEqual(full('<fullSync/>'), { parts: 'auto', minEntries: 10000 });
+  assert.deepEqual(full('<fullSync parts="AUTO" minEntries="0"/>'), { parts: 'auto', minEntries: 0 });
+  assert.deepEqual(full('<fullSync parts="1"/>'), { parts: 1, minEntries: 10000 });
+  assert.deepEqual(full('<fullSync parts="3" minEntries="500"/>'), { parts: 3, minEntries: 500 });
+  for (const bad of ['0', '65', 'many', '-2']) assert.throws(() => full(`<fullSync parts="${bad}"/>`), /fullSync.*parts|parts.*rsync runs/s, bad);
+  assert.throws(() => full('<fullSync minEntries="-1"/>'), /minEntries/);
+  assert.throws(() => full('<fullSync part="2"/>'), /part/);
+});
+
 test('plugins: only started ones run; all are defined', () => {
   const xml = conf(
     `${ONE_ROOT}<plugin start="true" name="command"/><plugin start="true" name="http"/><plugin start="false" name="socket"/>`,
