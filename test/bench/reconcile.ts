@@ -78,8 +78,14 @@ async function main(): Promise<void> {
     const config = makeConfig(join(work.path, 'state'), [{ path: src, remotes: [remote] }]);
     // debug: the lane puts each run's argv in its job-start event; the report quotes it.
     let argv: readonly string[] = [];
-    const emit: Emit = (e) => void (e.type === 'job-start' && e.argv && (argv = e.argv));
-    const lane = new Lane({ remote, rsync: config.rsync, concurrency: 1, retries: 0, emit, debug: true });
+    let parts = 'one run';
+    const emit: Emit = (e) => {
+      if (e.type === 'job-start' && e.argv) argv = e.argv;
+      if (e.type === 'info' && / rsync runs at once/.test(e.message)) parts = e.message.replace(/^.*: (\d+ rsync runs at once)/, '$1');
+    };
+    // The engine's lane: -n / <threads> (default 10) as its limit, so a full sync goes in parts as
+    // it does in tssersync (src/sync/full-parts.ts; the report quotes part 0's argv).
+    const lane = new Lane({ remote, rsync: config.rsync, concurrency: config.threads, retries: 0, emit, debug: true });
     const measure = async (run: () => Promise<void>) => {
       const [c0, s0, t0] = [await childCpuMs('self'), await childCpuMs(daemon.pid!), performance.now()];
       await run();
@@ -103,7 +109,7 @@ async function main(): Promise<void> {
     const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     log(`tree: ${FILES.toLocaleString('en')} files in ${FILES / PER_DIR} directories, unchanged since the last sync; ${RUNS} runs each, medians`);
     const shown = argv.map((a) => a.replace(work.path, '$TMP').replace(daemon.dir, '$DAEMON').replace(/^--port=\d+$/, '--port=N')).join(' ');
-    log(`tssersync full reconcile (the Lane's argv: \`${shown}\`): wall ${fmt(m(ours, 'wall'))}, CPU sender ${fmt(m(ours, 'client'))} + receiver ${fmt(m(ours, 'server'))}`);
+    log(`tssersync full reconcile (${parts}; the Lane's argv, of part 0 when in parts: \`${shown}\`): wall ${fmt(m(ours, 'wall'))}, CPU sender ${fmt(m(ours, 'client'))} + receiver ${fmt(m(ours, 'server'))}`);
     log(`bare rsync -a --delete: wall ${fmt(m(bare, 'wall'))}, CPU sender ${fmt(m(bare, 'client'))} + receiver ${fmt(m(bare, 'server'))}`);
     log(`ratio tssersync / bare: wall ${(m(ours, 'wall') / m(bare, 'wall')).toFixed(2)}, CPU ${((m(ours, 'client') + m(ours, 'server')) / (m(bare, 'client') + m(bare, 'server'))).toFixed(2)}`);
     const perMillion = (m(ours, 'wall') * 1_000_000) / FILES;
