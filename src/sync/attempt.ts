@@ -8,7 +8,7 @@ import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { isExactName, pathBytes } from '../core/names.js';
 import { ancestors } from '../core/paths.js';
 import type { Rename } from '../core/types.js';
-import { buildRsyncArgv, redactArgv } from './argv.js';
+import { buildRsyncArgv, excludeRules, redactArgv } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules, withRulesFile, withRulesFiles } from './excludes.js';
 import { partRules, planParts, type FullSyncSplit, type PartPlan } from './full-parts.js';
@@ -80,26 +80,25 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     };
     if (!plan) return retractLate(req, [''], excluded, paths, await withExcludeRules(live, excluded, (rules) => full(rules, undefined, progress[0])()), ctx);
     ctx.onParts?.(plan);
-    const res = await withExcludeRules(live, [...excluded, ...plan.others], (first) =>
-      withExcludeRules(live, excluded, (rest) =>
-        withRulesFiles(plan.parts.map(partRules), async (own) => {
-          // Part 0: the whole root but the other parts' units (`- /UNIT`, first: nothing brings them back).
-          // Parts 1…K-1: only their units (their rules after every other filter: the user's excludes still apply inside them).
-          const runs = [full(first, undefined, progress[0]), ...own.map((file, i) => full(rest, file, progress[i + 1]))];
-          const results = await Promise.all(runs.map((run) => run()));
-          // A daemon module's `max connections` turned a part away: once the others are done, one at a
-          // time. The daemon's process for the last connection may hold its slot a moment after our
-          // rsync exited, so a refusal again is waited out (50 ms, doubling, about 6 s in all).
-          for (let i = 0; i < runs.length; i++) {
-            for (let wait = 50; connectionsFull(results[i]!.outcome) && wait <= 3200 && !ctx.signal.aborted; wait *= 2) {
-              results[i] = await runs[i]!();
-              if (connectionsFull(results[i]!.outcome)) await delay(wait, undefined, { signal: ctx.signal }).catch(() => {});
-            }
-          }
-          return combineParts(results);
-        }),
-      ),
-    );
+    const { globs } = planExcludes(live);
+    // Part 0: the whole root but the other parts' units (`- /UNIT`, first: nothing brings them back).
+    // Parts 1…K-1: only their units (their rules after every other filter: the user's excludes still apply inside them).
+    const sets = [excludeRules([...excluded, ...plan.others], globs), excludeRules(excluded, globs), ...plan.parts.map(partRules)];
+    const res = await withRulesFiles(sets, async ([first, excludes, ...own]) => {
+      const rest = excluded.length > 0 || globs.length > 0 ? excludes : undefined;
+      const runs = [full(first, undefined, progress[0]), ...own.map((file, i) => full(rest, file, progress[i + 1]))];
+      const results = await Promise.all(runs.map((run) => run()));
+      // A daemon module's `max connections` turned a part away: once the others are done, one at a
+      // time. The daemon's process for the last connection may hold its slot a moment after our
+      // rsync exited, so a refusal again is waited out (50 ms, doubling, about 6 s in all).
+      for (let i = 0; i < runs.length; i++) {
+        for (let wait = 50; connectionsFull(results[i]!.outcome) && wait <= 3200 && !ctx.signal.aborted; wait *= 2) {
+          results[i] = await runs[i]!();
+          if (connectionsFull(results[i]!.outcome)) await delay(wait, undefined, { signal: ctx.signal }).catch(() => {});
+        }
+      }
+      return combineParts(results);
+    });
     return retractLate(req, [''], excluded, paths, res, ctx);
   }
   // Excluded paths are done without rsync: never sent, and never deleted on a remote.

@@ -18,7 +18,7 @@ import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
 import { planSend } from './send-plan.js';
 import { SentHistory } from './sent-history.js';
-import { autoParts, DEFAULT_MIN_ENTRIES, type FullSyncSplit } from './full-parts.js';
+import { autoParts, DEFAULT_MIN_ENTRIES, type FullSyncSplit, type PartPlan } from './full-parts.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
 import { racedPaths } from './vanished.js';
@@ -195,9 +195,13 @@ export class Lane {
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
             ...(progress ? { onProgress: progress.see } : {}),
-            ...(req.full ? { fullSplit: this.#fullSplit() } : {}),
-            onParts: (plan) =>
-              emit({ type: 'info', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${plan.parts.length + 1} rsync runs at once (about ${plan.estimate} entries; ${plan.others.length} director${plan.others.length === 1 ? 'y' : 'ies'} outside the first run)` }),
+            ...(req.full
+              ? {
+                  fullSplit: this.#fullSplit(),
+                  onParts: (plan: PartPlan) =>
+                    emit({ type: 'info', level: 'debug', message: `full sync of ${req.root} to ${remote.id}: ${plan.parts.length + 1} rsync runs at once (about ${plan.estimate} entries; ${plan.others.length} director${plan.others.length === 1 ? 'y' : 'ies'} outside the first run)` }),
+                }
+              : {}),
             onSeed: (rename, r) => emit({ type: 'info', level: 'debug', message: seedText(remote.id, req.root, rename, r) }),
             onArgv: (argv) => {
               if (started.argv) return;
