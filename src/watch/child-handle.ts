@@ -38,8 +38,7 @@ export class WatchChild {
     const env = { ...process.env };
     // Under node:test the child would otherwise believe it is a test file reporting to a runner.
     delete env.NODE_TEST_CONTEXT;
-    // The inotify backend holds one thread-pool thread in a blocking read; its scans list directories on the others.
-    env.UV_THREADPOOL_SIZE ??= '6';
+    env.UV_THREADPOOL_SIZE = String(childPoolSize(env.UV_THREADPOOL_SIZE));
     // fork inherits process.execArgv, so `--import tsx` carries over and child.ts runs under tsx.
     // A small young generation: the child allocates little that lives, and V8's default 16 MB
     // semi-spaces were most of its resident memory.
@@ -130,4 +129,21 @@ export class WatchChild {
       else p.kill('SIGTERM');
     });
   }
+}
+
+/** The watcher child's thread pool when the environment does not say: its read, its four listings, one spare. */
+export const CHILD_POOL_DEFAULT = 6;
+/** Below this the child cannot work: the blocking read holds one thread, a scan needs at least one more. */
+export const CHILD_POOL_MIN = 3;
+
+/**
+ * UV_THREADPOOL_SIZE for the watcher child. The inotify backend holds one thread-pool thread in a
+ * blocking read of its descriptor and lists new directories on the others; with the operator's
+ * UV_THREADPOOL_SIZE=1 (set for the whole service, to save memory) every listing queued behind that
+ * read and the watcher never started. A larger setting is kept; a smaller one is raised.
+ */
+export function childPoolSize(fromEnv: string | undefined): number {
+  const n = fromEnv === undefined || fromEnv.trim() === '' ? NaN : Number(fromEnv);
+  if (!Number.isInteger(n) || n <= 0) return CHILD_POOL_DEFAULT;
+  return Math.max(CHILD_POOL_MIN, n);
 }

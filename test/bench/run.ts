@@ -57,6 +57,14 @@ const { values } = parseArgs({
     cli: { type: 'string' },
     /** With --profile: also V8 CPU profiles of the CLI and the watcher child (the profiler itself costs CPU: compare thread figures from runs without it). */
     'cpu-prof': { type: 'boolean', default: false },
+    /** Extra node flags for tssersync's CLI (space-separated; the watcher child inherits them), e.g. '--single-threaded-gc'. */
+    'node-args': { type: 'string', default: '' },
+    /**
+     * Before the measured window, a warm-up in the same tssersync process: 300 files written in a
+     * directory of their own, replicated, removed, replicated. The first burst a process sees also
+     * pays V8's compilation of the hot paths; a daemon that has been running for a while does not.
+     */
+    warm: { type: 'boolean', default: false },
   },
 });
 const SCENARIOS = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[];
@@ -189,6 +197,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
   try {
     await waitLive(cli);
     await sleep(500);
+    if (values.warm) await warmUp(b, src, dest);
     const idleProcs = await meter.processes();
     let maxProcs = 0;
     let sampling = true;
@@ -237,6 +246,23 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await rm(src, { recursive: true, force: true });
     await rm(state, { recursive: true, force: true });
   }
+}
+
+/** See --warm: a burst of 300 files in `warm/`, until the destination has them, then its removal, until it is gone; then 1.6 s of quiet (the trailing reconcile). */
+async function warmUp(b: Bench, src: string, dest: string): Promise<void> {
+  const files = await writeBurst(join(src, 'warm'), b.seed, 300, 3);
+  const deadline = performance.now() + 60_000;
+  const have = async () => (await Promise.all([...files].map(async ([rel, size]) => (await stat(join(dest, 'warm', rel)).catch(() => undefined))?.size === size))).every(Boolean);
+  while (!(await have())) {
+    if (performance.now() > deadline) throw new Error('the warm-up burst did not replicate within 60 s');
+    await sleep(50);
+  }
+  await rm(join(src, 'warm'), { recursive: true, force: true });
+  while (await stat(join(dest, 'warm')).catch(() => undefined)) {
+    if (performance.now() > deadline) throw new Error('the warm-up removal did not replicate within 60 s');
+    await sleep(50);
+  }
+  await sleep(1600);
 }
 
 /** Files received into `module` in a stretch of the daemon's log (`transfer logging = yes`: one `recv` line per file sent). */
@@ -424,8 +450,9 @@ function threadDelta(a: Map<string, number>, b: Map<string, number>): Record<str
  */
 function startTss(args: string[], tag: string): ReturnType<typeof startCli> {
   const prof = values.profile && values['cpu-prof'];
-  if (!prof && !values.cli) return startCli(args);
-  const child = spawn(process.execPath, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(values.profile!, tag)}`] : []), values.cli ?? CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = values['node-args'].split(' ').filter(Boolean);
+  if (!prof && !values.cli && nodeArgs.length === 0) return startCli(args);
+  const child = spawn(process.execPath, [...nodeArgs, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(values.profile!, tag)}`] : []), values.cli ?? CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
