@@ -8,7 +8,7 @@ import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { isExactName, pathBytes } from '../core/names.js';
 import { ancestors } from '../core/paths.js';
 import type { Rename } from '../core/types.js';
-import { buildRsyncArgv, excludeRules, redactArgv } from './argv.js';
+import { buildRsyncArgv, excludeRules, redactArgv, refusedChecksum, type ArgvInput, type ForceForm } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules, withRulesFile, withRulesFiles } from './excludes.js';
 import { partRules, planParts, type FullSyncSplit, type PartPlan } from './full-parts.js';
@@ -28,6 +28,10 @@ export interface AttemptContext {
   readonly deleteForm: (probe: boolean) => Promise<DeleteForm>;
   /** The fast form was rejected mid-job (exit 2): switch this remote to the fallback. */
   readonly rejectFastForm: () => void;
+  /** How forced sends bypass the quick check on this remote (argv.ts FORCE_OPTION); unset: --checksum. */
+  readonly forceForm?: () => ForceForm;
+  /** The remote refused --checksum (exit 4, rsyncd.conf `refuse options`): use --ignore-times from now on. */
+  readonly rejectChecksum?: () => void;
   /** Called with the main argv before it runs (for job-start events). */
   readonly onArgv: (argv: readonly string[]) => void;
   /** A full sync's progress lines. */
@@ -177,11 +181,22 @@ async function send(req: SyncRequest, present: string[], missing: string[], igno
   // With nothing missing the probe can wait; a known fast form still covers a path that
   // vanishes between the lstat above and the run.
   const form: DeleteForm = await ctx.deleteForm(missing.length > 0);
+  /** One run of this send; a forced one again with --ignore-times if the daemon refuses --checksum (it does so before any transfer). */
+  const run = async (input: Omit<ArgvInput, 'remote' | 'rsync' | 'ignoreTimes' | 'forceForm'>, stdinPaths: readonly string[]): Promise<RsyncOutcome> => {
+    const once = async (forceForm: ForceForm | undefined): Promise<RsyncOutcome> => {
+      const argv = buildRsyncArgv({ remote, rsync, ignoreTimes, ...(forceForm ? { forceForm } : {}), ...input });
+      ctx.onArgv(redactArgv(argv));
+      return runRsync(argv, { cwd: req.root, stdinPaths, ...common });
+    };
+    const forceForm = ignoreTimes ? (ctx.forceForm?.() ?? 'checksum') : undefined;
+    const outcome = await once(forceForm);
+    if (forceForm !== 'checksum' || !refusedChecksum(outcome.exitCode, outcome.stderrTail)) return outcome;
+    ctx.rejectChecksum?.();
+    return once('ignore-times');
+  };
   if (form === 'fast') {
-    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: true, ignoreTimes, ...rules });
-    ctx.onArgv(redactArgv(argv));
     const stdinPaths = [...present, ...tops.keys()];
-    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths, ...common });
+    const outcome = await run({ action: req.action, deleteMissing: true, ...rules }, stdinPaths);
     if (outcome.exitCode !== 2) return { outcome, failed: expand(failedOf(outcome, stdinPaths)) };
     // rsync #910: this receiver passed the probe but chokes on a real delete: fall back below.
     ctx.rejectFastForm();
@@ -191,9 +206,7 @@ async function send(req: SyncRequest, present: string[], missing: string[], igno
   const { present: replaced, missing: deletes } = await splitMissing(req.root, [...tops.keys()]);
   const send = [...present, ...replaced];
   if (send.length > 0) {
-    const argv = buildRsyncArgv({ remote, rsync, action: req.action, deleteMissing: false, ignoreTimes, ...rules });
-    ctx.onArgv(redactArgv(argv));
-    const outcome = await runRsync(argv, { cwd: req.root, stdinPaths: send, ...common });
+    const outcome = await run({ action: req.action, deleteMissing: false, ...rules }, send);
     results.push({ outcome, failed: expand(failedOf(outcome, send)) });
   }
   for (const [parent, names] of byParent(deletes)) {

@@ -15,6 +15,7 @@ import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { unreachable } from '../errors.js';
 import type { Emit } from '../events.js';
 import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
+import type { ForceForm } from './argv.js';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
 import { planSend } from './send-plan.js';
 import { SentHistory } from './sent-history.js';
@@ -81,6 +82,8 @@ export class Lane {
   readonly #cores: number;
   /** Cached probe answer; a pending probe is shared by concurrent jobs. */
   #form: Promise<DeleteForm> | undefined;
+  /** How forced sends bypass the quick check (argv.ts FORCE_OPTION): --checksum until the remote refuses it. */
+  #forceForm: ForceForm = 'checksum';
 
   constructor(o: LaneOptions) {
     this.#o = o;
@@ -194,6 +197,8 @@ export class Lane {
             signal,
             deleteForm: (probe) => this.#deleteForm(probe),
             rejectFastForm: () => this.#rejectFastForm(),
+            forceForm: () => this.#forceForm,
+            rejectChecksum: () => this.#rejectChecksum(),
             ...(progress ? { onProgress: progress.see } : {}),
             ...(req.full
               ? {
@@ -316,6 +321,19 @@ export class Lane {
 
   #rejectFastForm(): void {
     this.#form = Promise.resolve('fallback');
+  }
+
+  #rejectChecksum(): void {
+    if (this.#forceForm === 'ignore-times') return;
+    this.#forceForm = 'ignore-times';
+    this.#o.emit({
+      type: 'remote-health',
+      level: 'warn',
+      message: `${this.#o.remote.id} refuses --checksum (rsyncd.conf refuse options); forced re-sends use --ignore-times, which rewrites every file the remote already has: allow checksum on the module to save that work`,
+      remote: this.#o.remote.id,
+      healthy: true,
+      cause: 'checksum refused',
+    });
   }
 }
 

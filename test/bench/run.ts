@@ -61,7 +61,7 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
     /**
      * Before the measured window, a warm-up in the same tssersync process: 300 files written in a
-     * directory of their own, replicated, removed, replicated. The first burst a process sees also
+     * directory of their own and a storm of 1,000 operations on them, replicated, removed, replicated. The first burst a process sees also
      * pays V8's compilation of the hot paths; a daemon that has been running for a while does not.
      */
     warm: { type: 'boolean', default: false },
@@ -248,12 +248,12 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
   }
 }
 
-/** See --warm: a burst of 300 files in `warm/`, until the destination has them, then its removal, until it is gone; then 1.6 s of quiet (the trailing reconcile). */
+/** See --warm: a burst of 300 files in `warm/` and a storm of 1,000 operations on them, until the destination equals it, then its removal, until it is gone; then 1.6 s of quiet (the trailing reconcile). */
 async function warmUp(b: Bench, src: string, dest: string): Promise<void> {
   const files = await writeBurst(join(src, 'warm'), b.seed, 300, 3);
+  await writeStorm(join(src, 'warm'), b.seed, new Map([...files].map(([rel, size]) => [rel, size])), 1000, 7);
   const deadline = performance.now() + 60_000;
-  const have = async () => (await Promise.all([...files].map(async ([rel, size]) => (await stat(join(dest, 'warm', rel)).catch(() => undefined))?.size === size))).every(Boolean);
-  while (!(await have())) {
+  while ((await treeDiff(join(src, 'warm'), join(dest, 'warm'))).length > 0) {
     if (performance.now() > deadline) throw new Error('the warm-up burst did not replicate within 60 s');
     await sleep(50);
   }

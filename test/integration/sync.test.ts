@@ -84,7 +84,7 @@ test('path batch: create, then modify and append', async () => {
   assert.equal(r.ok, true);
   assert.deepEqual(await treeDiff(src, dst), []);
   const start = events.find((e) => e.type === 'job-start');
-  assert.ok(start?.type === 'job-start' && start.argv?.includes('--files-from=-') && start.argv.includes('--ignore-times'), 'path jobs send --files-from and --ignore-times');
+  assert.ok(start?.type === 'job-start' && start.argv?.includes('--files-from=-') && start.argv.includes('--checksum'), 'forced path jobs send --files-from and --checksum');
   assert.ok(events.some((e) => e.type === 'job-done' && e.paths === 2));
 });
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteConfig, RsyncSettings } from '../../../src/config/types.js';
-import { buildDeleteFallbackArgv, buildRsyncArgv, deleteFallbackRules, destinationFor, escapeFilterName, excludeRules, includeRulesFor, redactArgv, sshCommand } from '../../../src/sync/argv.js';
+import { buildDeleteFallbackArgv, buildRsyncArgv, deleteFallbackRules, destinationFor, escapeFilterName, excludeRules, includeRulesFor, redactArgv, refusedChecksum, sshCommand } from '../../../src/sync/argv.js';
 import { nameFromBytes } from '../../../src/core/names.js';
 import { nulList, stderrText } from '../../../src/sync/runner.js';
 
@@ -17,10 +17,22 @@ test('destination: daemon module and ssh path, always ending in /', () => {
   assert.equal(destinationFor({ ...ssh, user: undefined, module: 'rel/dir' }), '10.0.0.2:rel/dir/');
 });
 
-test('path job to a daemon: files-from on stdin, fast delete, ignore-times', () => {
+test('path job to a daemon: files-from on stdin, fast delete, forced by --checksum (or --ignore-times where refused)', () => {
   assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: true, ignoreTimes: true }), [
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--checksum', ...tail,
+  ]);
+  assert.deepEqual(buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: true, ignoreTimes: true, forceForm: 'ignore-times' }), [
     'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--delete-missing-args', '--force', '--ignore-times', ...tail,
   ]);
+  assert.ok(!buildRsyncArgv({ remote: daemon, rsync, action: 'path', deleteMissing: true, ignoreTimes: false, forceForm: 'ignore-times' }).some((w) => w === '--ignore-times' || w === '--checksum'));
+});
+
+test('a daemon refusing --checksum is recognised by its exit 4 and message only', () => {
+  const refused = 'rsync: The server is configured to refuse --checksum (-c)\nrsync error: requested action not supported (code 4) at clientserver.c(1267) [Receiver=3.5.0]';
+  assert.equal(refusedChecksum(4, refused), true);
+  assert.equal(refusedChecksum(5, refused), false);
+  assert.equal(refusedChecksum(4, 'rsync: The server is configured to refuse --delete-missing-args'), false);
+  assert.equal(refusedChecksum(0, ''), false);
 });
 
 test('path job without the fast delete or ignore-times', () => {
@@ -50,7 +62,7 @@ test('full sync: whole root, --delete, crontab excludes, no files-from', () => {
 
 test('ssh: -e with port, BatchMode and the options as one word list; no daemon options', () => {
   assert.deepEqual(buildRsyncArgv({ remote: ssh, rsync, action: 'path', deleteMissing: false, ignoreTimes: true }), [
-    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--force', '--ignore-times',
+    'rsync', '--info=stats1', '-artuz', '-R', '--files-from=-', '--from0', '--force', '--checksum',
     '-e', 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no', './', 'root@10.0.0.2:/srv/www/',
   ]);
   assert.equal(sshCommand({ ...ssh, port: undefined, sshOptions: [] }), 'ssh -o BatchMode=yes');
