@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Config, RemoteConfig } from '../config/types.js';
 import { secretFileProblem } from '../config/environment.js';
 import { ensureDir } from '../replay/fs-durable.js';
-import { buildRsyncArgv } from '../sync/argv.js';
+import { refusedChecksum, buildRsyncArgv } from '../sync/argv.js';
 import { runFallbackDelete } from '../sync/delete.js';
 import { failureText } from '../sync/messages.js';
 import { runRsync } from '../sync/runner.js';
@@ -144,6 +144,16 @@ export async function checkRemote(config: Config, remote: RemoteConfig): Promise
     }
     const out: Finding[] = [{ level: 'ok', check, message: `reachable, login accepted, writable (scratch file ${name} written)` }];
     if (remote.mode === 'ssh') out.push({ level: 'ok', check, message: 'ssh BatchMode login works and the host key is known' });
+    // A forced send, as the engine makes one (a same-second rewrite): --checksum, unless refused.
+    const forced = await runRsync(buildRsyncArgv({ remote, rsync: config.rsync, action: 'path', deleteMissing: false, ignoreTimes: true }), { cwd: dir, stdinPaths: [name], signal: signal() });
+    if (refusedChecksum(forced.exitCode, forced.stderrTail)) {
+      out.push({
+        level: 'warn',
+        check,
+        message: 'the receiver refuses --checksum (rsyncd.conf `refuse options`); forced re-sends will use --ignore-times, which rewrites every such file on the receiver',
+        fix: 'remove checksum from `refuse options` in the module of rsyncd.conf',
+      });
+    }
     await rm(join(dir, name));
     const del = await runRsync(buildRsyncArgv({ remote, rsync: config.rsync, action: 'path', deleteMissing: true, ignoreTimes: false }), { cwd: dir, stdinPaths: [name], signal: signal() });
     if (del.exitCode === 0) {

@@ -55,6 +55,18 @@ test('doctor: a good setup is ready (exit 0), every check one line, the scratch 
   assert.deepEqual(await readdir(daemon.modules['good']!), [], 'no scratch file left on the receiver');
 });
 
+test('doctor: a module that refuses --checksum is a warning with the fix, not a failure; the scratch file is still removed', async () => {
+  const refusing = await startRsyncDaemon({ modules: ['nock'], moduleExtra: ['refuse options = checksum'] });
+  try {
+    const r = await doctor({ daemon: refusing, module: 'nock' });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(line(r.lines, /^warn +remote .*::nock: the receiver refuses --checksum .* — fix: remove checksum from `refuse options`/), r.stdout);
+    assert.deepEqual(await readdir(refusing.modules['nock']!), [], 'no scratch file left on the receiver');
+  } finally {
+    await refusing.stop();
+  }
+});
+
 test('doctor: a wrong password fails with the fix', async () => {
   const wrong = join(work.path, 'wrong.pas');
   await writeFile(wrong, 'not-the-password\n', { mode: 0o600 });
