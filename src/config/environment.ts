@@ -42,7 +42,12 @@ export async function checkEnvironment(config: Config): Promise<void> {
   for (const root of config.roots) {
     const st = await stat(root.path).catch((err: NodeJS.ErrnoException) => err);
     if (st instanceof Error) {
-      const why = st.code === 'ENOENT' ? 'does not exist: create it (or mount its disk) or fix watch=""' : `cannot be read (${st.code ?? st.message})`;
+      const legacy = st.code === 'ENOENT' ? await legacyBytesRoot(root.path) : undefined;
+      const why = legacy
+        ? `is named in Latin-1 or another legacy encoding (the directory ${legacy} exists): the watch root's own path must be UTF-8 (names below it may be any bytes); point watch="" at a UTF-8 symlink to it, e.g. ln -s ${legacy} /srv/replicated`
+        : st.code === 'ENOENT'
+          ? 'does not exist: create it (or mount its disk) or fix watch=""'
+          : `cannot be read (${st.code ?? st.message})`;
       problems.push(`${at(root.line)} <localpath>: the watch root ${root.path} ${why}`);
     } else if (!st.isDirectory()) {
       problems.push(`${at(root.line)} <localpath>: the watch root ${root.path} is not a directory`);
@@ -94,4 +99,22 @@ export async function secretFileProblem(path: string, rsyncRules: boolean): Prom
   if (rsyncRules && process.getuid?.() === 0 && st.uid !== 0) return `must be owned by root when tssersync runs as root: chown root ${path}`;
   const readable = await access(path, constants.R_OK).then(() => true, () => false);
   return readable ? undefined : `is not readable by this user (uid ${process.getuid?.() ?? '?'})`;
+}
+
+/**
+ * A config declared ISO-8859-1 is read as Latin-1 text, so a root whose name is Latin-1 (or GBK)
+ * bytes becomes a string whose UTF-8 form names another, missing, directory. When the bytes as
+ * written in the file name an existing directory, say so (as a bash $'…' word) instead of
+ * "does not exist". tssersync cannot take such a root itself: rsync runs with the root as its
+ * working directory, which node can only give as UTF-8.
+ */
+async function legacyBytesRoot(path: string): Promise<string | undefined> {
+  // Only a string every character of which is one Latin-1 byte, with one at least above 0x7f.
+  if (!/[\u0080-\u00ff]/.test(path) || /[^\u0000-\u00ff]/.test(path)) return undefined;
+  const bytes = Buffer.from(path, 'latin1');
+  const st = await stat(bytes).catch(() => undefined);
+  if (!st?.isDirectory()) return undefined;
+  // As a bash $'…' word, so the fix can be pasted: \xNN for bytes outside printable ASCII.
+  const word = [...bytes].map((b) => (b === 0x27 ? "\\'" : b === 0x5c ? '\\\\' : b < 0x20 || b >= 0x7f ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b))).join('');
+  return `$'${word}'`;
 }

@@ -13,7 +13,7 @@
  * Names are bytes: directories are read with Buffer names and every fs call takes the exact path
  * bytes (src/core/names.ts), so a GBK, Latin-1 or 0xff name is found and sent as it is.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import type { Pattern } from '../config/types.js';
 import { nameFromBytes, pathBytes } from '../core/names.js';
@@ -63,7 +63,8 @@ export async function changedSince(root: string, sinceMs: number, excludes: read
     }
   }
 
-  const top = await lstat(root);
+  // stat: a root given as a symlink is its target directory (whose ctime counts, not the link's).
+  const top = await stat(root);
   if (changed(top.ctimeMs)) return { entries: [{ path: '', action: 'tree' }], scanned: 1 };
   visitDir('');
   await queue.onIdle();

@@ -7,6 +7,7 @@
  * nothing else. It only watches and forwards: lstat, filtering of events and every decision happen
  * in the parent. It exits when the parent goes away.
  */
+import { realpath } from 'node:fs/promises';
 import type { Pattern } from '../config/types.js';
 import { errorText } from '../errors.js';
 import type { BackendName, ChildMessage, ChildOptions, RawEvent } from './protocol.js';
@@ -25,14 +26,21 @@ function send(msg: ChildMessage): void {
 
 async function watchWithParcel(root: string): Promise<void> {
   const { default: watcher } = await import('@parcel/watcher');
+  // @parcel/watcher does not follow a root that is a symlink (its inotify watch has IN_DONT_FOLLOW:
+  // "Not a directory"): it watches the target, and its paths are given back under the root as
+  // configured. A target whose path is not UTF-8 cannot be named to it (JS strings): then the root
+  // as given, and its error.
+  const real = await realpath(root).catch(() => root);
+  const watched = real.includes('\ufffd') ? root : real;
+  const back = watched === root ? (p: string) => p : (p: string) => (p === watched ? root : p.startsWith(`${watched}/`) ? `${root}${p.slice(watched.length)}` : p);
   await watcher.subscribe(
-    root,
+    watched,
     (err, events) => {
       // A throw here would become an uncaughtException inside the native callback: never let one out.
       try {
         if (err) send({ type: 'error', root, message: errorText(err) });
         if (events.length > 0) {
-          const raw: RawEvent[] = events.map((e) => ({ path: e.path, type: e.type }));
+          const raw: RawEvent[] = events.map((e) => ({ path: back(e.path), type: e.type }));
           send({ type: 'events', root, events: raw });
         }
       } catch (e) {

@@ -1,5 +1,5 @@
 /** What a watch root is right now, for noticing that it vanished, was replaced, or came back. */
-import { lstat, opendir, stat } from 'node:fs/promises';
+import { opendir, stat } from 'node:fs/promises';
 import type { RootState as SafetyRootState } from '../core/safety.js';
 
 export type RootState =
@@ -42,7 +42,8 @@ export function describeRoot(s: RootState): string {
 /** What a channel checks before dispatching (src/core/safety.ts): does the root exist, and is it empty? */
 export async function probeRoot(root: string): Promise<SafetyRootState> {
   try {
-    const st = await lstat(root);
+    // stat, as rootState: a root given as a symlink to its directory is that directory.
+    const st = await stat(root);
     if (!st.isDirectory()) return { exists: true, isDir: false, empty: true };
     const dir = await opendir(root);
     try {

@@ -28,7 +28,7 @@ import { nameFromBytes, pathBytes } from '../../core/names.js';
 import { isExcluded } from '../filter.js';
 import type { KernelEvent, RawEvent } from '../protocol.js';
 import {
-  DIR_MASK, EACCES, ENOENT, ENOSPC, ENOTDIR, IN_ATTRIB, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF,
+  DIR_MASK, EACCES, ENOENT, ENOSPC, ENOTDIR, IN_ATTRIB, IN_DONT_FOLLOW, IN_CLOSE_WRITE, IN_CREATE, IN_DELETE, IN_DELETE_SELF,
   IN_IGNORED, IN_ISDIR, IN_MODIFY, IN_MOVE_SELF, IN_MOVED_FROM, IN_MOVED_TO, IN_Q_OVERFLOW, IN_UNMOUNT,
 } from './constants.js';
 import { decodeEvents, type InotifyEvent } from './decode.js';
@@ -123,7 +123,9 @@ export class InotifyWatch {
     if (this.#state !== 'new') throw new Error(`inotify watch cannot start from ${this.#state}`);
     this.#state = 'scanning';
     this.#fd = this.#sys.init();
-    const r = this.#sys.addWatch(this.#fd, pathBytes(this.#o.root, ''), this.#mask | IN_DELETE_SELF | IN_MOVE_SELF);
+    // The root itself may be a symlink to the directory (/data -> /mnt/disk1/data): followed. Only
+    // entries below it are never followed (IN_DONT_FOLLOW): a symlink there is a file to send.
+    const r = this.#sys.addWatch(this.#fd, pathBytes(this.#o.root, ''), (this.#mask & ~IN_DONT_FOLLOW) | IN_DELETE_SELF | IN_MOVE_SELF);
     if (r.wd === undefined) throw new Error(`cannot watch ${this.#o.root}: ${errnoText(r.errno)}${r.errno === ENOSPC ? ` (${raiseHint})` : ''}`);
     this.#map.setRoot(r.wd);
     // Reading starts before the scan: the queue (16,384 events) would overflow during a long one.
