@@ -11,7 +11,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathBytes } from '../../src/core/names.js';
 import { runCli, sersyncXml, startCli } from '../support/cli.js';
@@ -85,3 +85,35 @@ for (const backend of ['inotify', 'parcel'] as const) {
     assert.equal(await run.exited, 0);
   });
 }
+
+test('a symlinked root swapped to another directory while running (a deploy: current -> releases/N): the remote follows the new target', async () => {
+  const daemon = await startRsyncDaemon();
+  cleanups.push(() => daemon.stop());
+  const t = await tempDir('tss-swap-root-');
+  cleanups.push(t.cleanup);
+  for (const [rel, body] of [['rel1/a/one.txt', 'release 1'], ['rel1/shared.txt', 'one'], ['rel2/b/two.txt', 'release 2'], ['rel2/shared.txt', 'two']] as const) {
+    await mkdir(join(t.path, rel, '..'), { recursive: true });
+    await writeFile(join(t.path, rel), body);
+  }
+  const current = join(t.path, 'current');
+  await symlink(join(t.path, 'rel1'), current);
+  const state = join(t.path, 'state');
+  await mkdir(state);
+  const conf = join(t.path, 'confxml.xml');
+  await writeFile(conf, sersyncXml({ src: current, state, daemon }));
+  const run = startCli(['-r', '-o', conf]);
+  cleanups.push(async () => void run.child.kill('SIGKILL'));
+  const dst = daemon.modules['backup']!;
+  const equal = async () => ((await treeDiff(current, dst)).length === 0 ? true : undefined);
+  await waitFor(() => /watching \d+ root/.test(run.output()) || undefined, 20000, 'the watcher');
+  await waitFor(equal, 20000, 'release 1');
+  // The atomic swap a deploy makes: a new link renamed over the old one.
+  await symlink(join(t.path, 'rel2'), `${current}.new`);
+  await rename(`${current}.new`, current);
+  await waitFor(equal, 20000, `release 2 after the swap (output: ${run.output()})`);
+  assert.equal(await stat(join(dst, 'a')).catch(() => undefined), undefined, 'release 1 is gone from the remote');
+  await writeFile(join(t.path, 'rel2', 'b', 'later.txt'), 'written after the swap');
+  await waitFor(async () => (await readFile(join(dst, 'b', 'later.txt'), 'utf8').catch(() => '')) === 'written after the swap' || undefined, 20000, 'a change in the new target');
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0);
+});
