@@ -50,7 +50,7 @@ await chmod(pas, 0o600);
 const conf = join(demo, 'rsyncd.conf');
 await writeFile(
   conf,
-  `use chroot = no\nsocket options = TCP_NODELAY\nlog file = ${join(demo, 'rsyncd.log')}\nuid = ${process.getuid()}\ngid = ${process.getgid()}\n\n` +
+  `use chroot = no\nsocket options = TCP_NODELAY\nlog file = ${join(demo, 'rsyncd.log')}\n${process.getuid() === 0 ? 'uid = 0\ngid = 0\n' : ''}\n` +
     `[tongbu1]\npath = ${dest}\nread only = no\nauth users = tssersync\nsecrets file = ${secrets}\n`,
 );
 

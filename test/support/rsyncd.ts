@@ -53,7 +53,9 @@ export async function startRsyncDaemon(opts: DaemonOptions = {}): Promise<RsyncD
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   await chmod(passwordFile, 0o600);
   const logFile = join(dir, 'rsyncd.log');
-  let conf = `use chroot = no\nlog file = ${logFile}\nsocket options = TCP_NODELAY\nuid = ${uid}\ngid = ${gid}\n`;
+  // uid/gid only as root (else the daemon runs its transfers as `nobody`). Set by a normal user,
+  // rsync 3.2+ calls setgroups() for them and every transfer fails: "@ERROR: setgroups failed".
+  let conf = `use chroot = no\nlog file = ${logFile}\nsocket options = TCP_NODELAY\n${uid === 0 ? `uid = ${uid}\ngid = ${gid}\n` : ''}`;
   for (const name of names) {
     const dest = join(dir, 'dest', name);
     await mkdir(dest, { recursive: true });
