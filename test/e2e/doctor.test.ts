@@ -90,15 +90,15 @@ test('doctor: a read-only module fails with the fix', async () => {
 test('doctor: an ssh host with an unknown host key fails (BatchMode cannot ask); with the key accepted it passes', async () => {
   const dst = await tempDir('tss-doctor-ssh-');
   try {
-    const remote = (opts: string) => `\n      <remote ip="127.0.0.1" name="${dst.path}" ssh="true" user="root" port="${sshd.port}" sshOptions="${opts}"/>`;
+    const remote = (opts: string) => `\n      <remote ip="127.0.0.1" name="${dst.path}" ssh="true" user="${sshd.user}" port="${sshd.port}" sshOptions="${opts}"/>`;
     const unknown = await doctor({ module: 'other', extraRemotes: remote(`-i ${sshd.identityFile} -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR`) });
     assert.equal(unknown.code, 1, unknown.stdout);
-    assert.ok(line(unknown.lines, /^FAIL remote root@127\.0\.0\.1:.*: the ssh host key of 127\.0\.0\.1 is not known .* — fix: .*ssh-keyscan -p \d+ 127\.0\.0\.1 >> ~\/\.ssh\/known_hosts/), unknown.stdout);
+    assert.ok(line(unknown.lines, new RegExp(`^FAIL remote ${sshd.user}@127\\.0\\.0\\.1:.*: the ssh host key of 127\\.0\\.0\\.1 is not known .* — fix: .*ssh-keyscan -p \\d+ 127\\.0\\.0\\.1 >> ~/\\.ssh/known_hosts`)), unknown.stdout);
     assert.ok(line(unknown.lines, /^ok +remote tsuser@127\.0\.0\.1::other: reachable/), 'the daemon remote is still checked');
 
     const known = await doctor({ module: 'other', extraRemotes: remote(sshd.sshOptions.join(' ')) });
     assert.equal(known.code, 0, known.stdout);
-    assert.ok(line(known.lines, /^ok +remote root@127\.0\.0\.1:.*: ssh BatchMode login works and the host key is known/), known.stdout);
+    assert.ok(line(known.lines, new RegExp(`^ok +remote ${sshd.user}@127\\.0\\.0\\.1:.*: ssh BatchMode login works and the host key is known`)), known.stdout);
     assert.deepEqual(await readdir(dst.path), [], 'no scratch file left over ssh');
   } finally {
     await dst.cleanup();

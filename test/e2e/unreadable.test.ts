@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI, sersyncXml } from '../support/cli.js';
 import { startRsyncDaemon } from '../support/rsyncd.js';
@@ -74,8 +74,8 @@ test('a directory made unreadable (chmod 000) stays on the remote, live and thro
   await waitFor(async () => (await records(log)).find((r) => r.path.startsWith('locked')), 20000, `the failure in the replay log\n${run.output()}`);
   const live = (await records(log)).find((r) => r.path.startsWith('locked'))!;
   assert.match(live.message, /Permission denied/, 'the cause is named');
-  assert.equal(await readFile(join(dst, 'locked', 'a'), 'utf8'), 'alpha', 'kept on the remote (the old copy, not deleted)');
-  assert.equal(await readFile(join(dst, 'locked', 'sub', 'b'), 'utf8'), 'beta');
+  assert.equal(await readRemote(dst, 'locked/a'), 'alpha', 'kept on the remote (the old copy, not deleted)');
+  assert.equal(await readRemote(dst, 'locked/sub/b'), 'beta');
 
   // A full sync with --delete over the unreadable directory: rsync's I/O error holds its deletes back.
   run.child.kill('SIGTERM');
@@ -85,9 +85,26 @@ test('a directory made unreadable (chmod 000) stays on the remote, live and thro
   run = cli(['-o', conf, '-r']);
   await waitFor(async () => (await records(log)).some((r) => r.path === ''), 30000, `the full sync's failure in the replay log\n${run.output()}`);
   assert.ok(existsSync(join(dst, 'new')), 'what could be read was sent');
-  assert.equal(await readFile(join(dst, 'locked', 'a'), 'utf8'), 'alpha', 'kept through the full sync');
-  assert.equal(await readFile(join(dst, 'locked', 'sub', 'b'), 'utf8'), 'beta');
+  assert.equal(await readRemote(dst, 'locked/a'), 'alpha', 'kept through the full sync');
+  assert.equal(await readRemote(dst, 'locked/sub/b'), 'beta');
   assert.match(run.output(), /locked.*Permission denied|Permission denied.*locked/, `the path and the cause are reported\n${run.output()}`);
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0, run.output());
 });
+
+/**
+ * A file of the receiver's copy. rsync mirrors the mode, so the remote's `locked` may be 000 too:
+ * root reads it anyway; a normal user running the tests (the daemon runs as that user) opens it for
+ * the read and puts the mode back.
+ */
+async function readRemote(dst: string, rel: string): Promise<string> {
+  if (process.getuid?.() === 0) return readFile(join(dst, rel), 'utf8');
+  const dir = join(dst, rel.split('/')[0]!);
+  const mode = (await stat(dir)).mode & 0o7777;
+  await chmod(dir, mode | 0o700);
+  try {
+    return await readFile(join(dst, rel), 'utf8');
+  } finally {
+    await chmod(dir, mode);
+  }
+}

@@ -30,7 +30,7 @@ after(async () => {
 });
 
 function remote(over: Partial<RemoteConfig> = {}): RemoteConfig {
-  return { id: `root@127.0.0.1:${dst}`, host: '127.0.0.1', module: dst, mode: 'ssh', port: sshd.port, user: 'root', passwordFile: undefined, sshOptions: sshd.sshOptions, ...over };
+  return { id: `${sshd.user}@127.0.0.1:${dst}`, host: '127.0.0.1', module: dst, mode: 'ssh', port: sshd.port, user: sshd.user, passwordFile: undefined, sshOptions: sshd.sshOptions, ...over };
 }
 
 async function put(root: string, rel: string, body: string): Promise<void> {

@@ -1,11 +1,11 @@
 /**
- * A real sshd on 127.0.0.1 for tests: free port, temp host key, temp client key, root login by
- * key only. rsync over ssh then runs the local rsync as the "remote" end. `stop()` kills it and
+ * A real sshd on 127.0.0.1 for tests: free port, temp host key, temp client key, login of the
+ * user running the tests (root, or a normal user) by key only. rsync over ssh then runs the local rsync as the "remote" end. `stop()` kills it and
  * removes its files.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, readFile, rm, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitForPort } from './net.js';
@@ -26,7 +26,8 @@ export interface Sshd {
 
 export async function startSshd(): Promise<Sshd> {
   const dir = await mkdtemp(join(tmpdir(), 'tss-sshd-'));
-  await mkdir('/run/sshd', { recursive: true });
+  // sshd as root wants its privilege separation directory; as a normal user it is not needed (and not ours to make).
+  await mkdir('/run/sshd', { recursive: true }).catch(() => {});
   const hostKey = join(dir, 'host_ed25519');
   const identityFile = join(dir, 'client_ed25519');
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
@@ -72,7 +73,8 @@ export async function startSshd(): Promise<Sshd> {
     return {
       port,
       host: '127.0.0.1',
-      user: 'root',
+      // As root: root (PermitRootLogin); as a normal user sshd can only let that user in.
+      user: userInfo().username,
       identityFile,
       sshOptions: ['-i', identityFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'],
       dir,
