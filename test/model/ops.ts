@@ -7,6 +7,14 @@ import { appendFile, link, lstat, mkdir, open, readdir, rename, rm, symlink, tru
 import { nameOf, show, type NameClass } from './names.js';
 import type { Rng } from './rng.js';
 
+/**
+ * A dangling symlink's target. As root the model's daemons chroot their modules and an absolute
+ * target arrives as it is; a normal user's daemon cannot chroot, and an unchrooted rsync daemon
+ * strips the leading "/" of every symlink target (rsync's sanitize_paths): there the target is
+ * relative, so the expected tree is what any receiver gives.
+ */
+const DANGLING_TARGET = process.getuid?.() === 0 ? '/nonexistent/target' : 'nonexistent/target';
+
 export interface World {
   readonly rng: Rng;
   /** Watch roots (absolute). */
@@ -266,7 +274,7 @@ export const OPS: Readonly<Record<string, { weight: number; run: Op }>> = {
       const rel = join(await pickDir(w, root, entries), name(w));
       if (tooLong(root, rel)) return undefined;
       // A target is just bytes: an existing entry, a dangling name, an absolute path.
-      const target = entries.length > 0 && w.rng.chance(0.5) ? w.rng.pick(entries).rel : w.rng.chance(0.5) ? name(w) : Buffer.from('/nonexistent/target');
+      const target = entries.length > 0 && w.rng.chance(0.5) ? w.rng.pick(entries).rel : w.rng.chance(0.5) ? name(w) : Buffer.from(DANGLING_TARGET);
       try {
         await symlink(target, abs(root, rel));
       } catch (err) {

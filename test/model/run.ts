@@ -185,7 +185,10 @@ export async function runModel(o: ModelOptions): Promise<ModelResult> {
 
   try {
     for (let i = 0; i < nRemotes; i++) {
-      daemons.push(await startRsyncDaemon({ modules: roots.map((_, j) => moduleOf(i, j)), moduleExtra: ['use chroot = yes'] }));
+      // A chrooted module (as real daemons run): only root can chroot. A normal user's daemon runs
+      // without, and then rsync munges symlinks by default ("/rsyncd-munged/…"): turned off, so
+      // links arrive as they are either way.
+      daemons.push(await startRsyncDaemon({ modules: roots.map((_, j) => moduleOf(i, j)), moduleExtra: process.getuid?.() === 0 ? ['use chroot = yes'] : ['munge symlinks = no'] }));
     }
     await writeFile(conf, xml({ roots, daemons, excludes, state, log }));
     // Something for the initial full sync (-r) to send.
