@@ -15,6 +15,8 @@ export interface CpuMeter {
   readonly how: string;
   /** CPU used so far by the tree, in ms. */
   usageMs(): Promise<number>;
+  /** Of that, in the kernel (system time), in ms; undefined where the source cannot tell. */
+  systemMs(): Promise<number | undefined>;
   /** Processes in the tree now. */
   processes(): Promise<number>;
   close(): Promise<void>;
@@ -52,6 +54,10 @@ async function cgroup2(base: string, pid: number, name: string): Promise<CpuMete
       const m = /usage_usec (\d+)/.exec(await readFile(join(dir, 'cpu.stat'), 'utf8'));
       return Number(m?.[1] ?? 0) / 1000;
     },
+    async systemMs() {
+      const m = /system_usec (\d+)/.exec(await readFile(join(dir, 'cpu.stat'), 'utf8'));
+      return m ? Number(m[1]) / 1000 : undefined;
+    },
     processes: () => countProcs(dir),
     close: () => release(dir, base),
   };
@@ -71,6 +77,7 @@ async function cgroup1(pid: number, name: string): Promise<CpuMeter> {
     async usageMs() {
       return Number((await readFile(join(dir, 'cpuacct.usage'), 'utf8')).trim()) / 1e6;
     },
+    systemMs: async () => undefined,
     processes: () => countProcs(dir),
     close: () => release(dir, CG1),
   };
@@ -132,6 +139,7 @@ function procTree(root: number): CpuMeter {
     async usageMs() {
       return (await members()).reduce((a, s) => a + s.ticks, 0) * TICK_MS;
     },
+    systemMs: async () => undefined,
     processes: async () => (await members()).length,
     close: async () => {},
   };

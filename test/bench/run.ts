@@ -21,6 +21,14 @@
  * `--params=-a` gives tssersync bare's own options (the stock `-artuz` compresses, bare does not);
  * `--files` has the daemon log every file it receives and counts them per run (a file sent twice
  * shows as received > distinct).
+ *
+ * Nothing is deleted between runs: each run writes into a source tree and a daemon module of its
+ * own, and all of it is removed at the end. On an ext4 without a journal (this machine's root file
+ * system) a file created within ~30 s of a mass delete in its block group costs the kernel a scan
+ * past every recently deleted inode (fs/ext4/ialloc.c find_inode_bit → recently_deleted): emptying
+ * the last run's 10,000 files made the next run's receiving daemon pay 1.5–3 s of system time that
+ * depended on when the delete happened, not on what the replicator did. `--delete-between` brings
+ * the old cleanup back, to see that effect.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
@@ -65,6 +73,8 @@ const { values } = parseArgs({
      * pays V8's compilation of the hot paths; a daemon that has been running for a while does not.
      */
     warm: { type: 'boolean', default: false },
+    /** Empty the modules and remove the trees between runs, as before (see the header: it taxes the next run's file creations on a journal-less ext4). */
+    'delete-between': { type: 'boolean', default: false },
   },
 });
 const SCENARIOS = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[];
@@ -98,6 +108,8 @@ interface Run {
   /** CPU of the replicator: bare's rsync client, or tssersync's whole tree. */
   cpuSender: number;
   cpuDaemon: number;
+  /** Of cpuDaemon, system (kernel) time, where the meter can tell. */
+  cpuDaemonSys?: number;
   /** tssersync only: rsync processes seen at once, at most (sampled). */
   maxProcs?: number;
   /** tssersync only: of cpuSender, what its node processes (daemon and watcher child) used. */
@@ -153,43 +165,51 @@ async function emptyDir(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
-async function bareRun(b: Bench, shape: Shape, rep: number): Promise<Run> {
-  const staged = join(b.work, `bare-${rep}`);
-  const dest = b.daemon.modules['bare']!;
+/** The daemon's module for one run (bare's or tssersync's): its own, so no run follows a mass delete (see the header). */
+function moduleOf(kind: 'bare' | 'live', scenario: string, rep: number): string {
+  return values['delete-between'] ? kind : `${kind}-${scenario}-${rep}`;
+}
+
+async function bareRun(b: Bench, shape: Shape, rep: number, name: string): Promise<Run> {
+  const staged = join(b.work, `bare-${name}-${rep}`);
+  const module = moduleOf('bare', name, rep);
+  const dest = b.daemon.modules[module]!;
   await mkdir(staged);
-  await emptyDir(dest);
+  if (values['delete-between']) await emptyDir(dest);
   const before = await shape.prepare(staged);
   if (before) {
-    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::${module}/`], staged);
     await nextSecond();
   }
   const d0 = await b.daemonCpu.usageMs();
+  const s0 = await b.daemonCpu.systemMs();
   const c0 = await reapedChildrenMs();
   const t0 = performance.now();
   await shape.write(staged, before);
   const tw = performance.now();
-  await rsync([...shape.bareArgs, ...b.auth, './', `${b.daemon.user}@127.0.0.1::bare/`], staged);
+  await rsync([...shape.bareArgs, ...b.auth, './', `${b.daemon.user}@127.0.0.1::${module}/`], staged);
   const t1 = performance.now();
-  const run: Run = { writer: tw - t0, endToEnd: t1 - t0, cpuSender: (await reapedChildrenMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0 };
+  const run: Run = { writer: tw - t0, endToEnd: t1 - t0, cpuSender: (await reapedChildrenMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, cpuDaemonSys: since(s0, await b.daemonCpu.systemMs()) };
   const diffs = await treeDiff(staged, dest);
   if (diffs.length) throw new Error(`bare rsync left differences: ${diffs.slice(0, 3).join('; ')}`);
-  await rm(staged, { recursive: true, force: true });
+  if (values['delete-between']) await rm(staged, { recursive: true, force: true });
   return run;
 }
 
 async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promise<Run> {
   const src = join(b.work, `src-${name}-${rep}`);
   const state = join(b.work, `state-${name}-${rep}`);
-  const dest = b.daemon.modules['live']!;
+  const module = moduleOf('live', name, rep);
+  const dest = b.daemon.modules[module]!;
   await mkdir(src);
   await mkdir(state);
-  await emptyDir(dest);
+  if (values['delete-between']) await emptyDir(dest);
   const before = await shape.prepare(src);
   if (before) {
-    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::live/`], src);
+    await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::${module}/`], src);
     await nextSecond();
   }
-  const conf = await writeXml(join(b.work, `confxml-${name}-${rep}.xml`), { src, state, daemon: b.daemon, module: 'live', tssersync: values.xml });
+  const conf = await writeXml(join(b.work, `confxml-${name}-${rep}.xml`), { src, state, daemon: b.daemon, module, tssersync: values.xml });
   if (values.params !== '-artuz') await writeFile(conf, (await readFile(conf, 'utf8')).replace('params="-artuz"', `params="${values.params}"`));
   const cli = startTss(['-o', conf, ...(values.trace ? ['--debug'] : [])], `${name}-${rep}`);
   const meter = await meterFor(cli.child.pid!, `tss-${name}-${rep}`);
@@ -208,7 +228,8 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
       }
     })();
     const d0 = await b.daemonCpu.usageMs();
-    const l0 = await connections(b.daemon.logFile, 'live');
+    const s0 = await b.daemonCpu.systemMs();
+    const l0 = await connections(b.daemon.logFile, module);
     const logAt = values.trace || values.files ? (await stat(b.daemon.logFile).catch(() => undefined))?.size ?? 0 : 0;
     const c0 = await meter.usageMs();
     const n0 = await ownCpuMs(cli.child.pid!, 'node');
@@ -228,8 +249,8 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     sampling = false;
     await sampler;
     if (values.trace) b.traces.push(`=== ${name} rep ${rep}: the daemon's log over the window\n${(await readFile(b.daemon.logFile)).subarray(logAt).toString('utf8')}`);
-    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0, connections: (await connections(b.daemon.logFile, 'live')) - l0 };
-    if (values.files) run.received = received((await readFile(b.daemon.logFile)).subarray(logAt).toString('latin1'), 'live');
+    const run: Run = { writer: tw - t0, endToEnd: equalAt - t0, cpuSender: (await meter.usageMs()) - c0, cpuDaemon: (await b.daemonCpu.usageMs()) - d0, cpuDaemonSys: since(s0, await b.daemonCpu.systemMs()), maxProcs, cpuNode: (await ownCpuMs(cli.child.pid!, 'node')) - n0, connections: (await connections(b.daemon.logFile, module)) - l0 };
+    if (values.files) run.received = received((await readFile(b.daemon.logFile)).subarray(logAt).toString('latin1'), module);
     // The measured window on CLOCK_MONOTONIC (µs), the clock of V8's profile timestamps.
     if (values.profile) {
       const dir = join(values.profile, `${name}-${rep}`);
@@ -243,8 +264,10 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await cli.exited;
     await meter.close();
     if (values.trace) b.traces.push(`=== ${name} rep ${rep}\n${cli.output()}`);
-    await rm(src, { recursive: true, force: true });
-    await rm(state, { recursive: true, force: true });
+    if (values['delete-between']) {
+      await rm(src, { recursive: true, force: true });
+      await rm(state, { recursive: true, force: true });
+    }
   }
 }
 
@@ -309,6 +332,10 @@ async function converge(src: string, dst: string, want: Expected, t0: number): P
   }
 }
 
+function since(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : b - a;
+}
+
 async function countFiles(dir: string): Promise<number> {
   let n = 0;
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -326,7 +353,8 @@ function table(name: string, bare: Run[], tss: Run[]): string[] {
     const t = m(tss, f);
     return `| ${what} | ${fmt(a)} | ${fmt(t)} | ${(t / a).toFixed(2)} |`;
   };
-  const runs = (rs: Run[]) => rs.map((r) => `${sec(r.endToEnd)} s / ${sec(cpu(r))} s CPU`).join('; ');
+  const sys = (r: Run) => (r.cpuDaemonSys === undefined ? '' : ` (daemon ${sec(r.cpuDaemon)} s, of it ${sec(r.cpuDaemonSys)} s system)`);
+  const runs = (rs: Run[]) => rs.map((r) => `${sec(r.endToEnd)} s / ${sec(cpu(r))} s CPU${sys(r)}`).join('; ');
   return [
     `**${name}** (${tss.length} runs each, medians, seconds)`,
     '',
@@ -388,7 +416,8 @@ async function latency(b: Bench, log: (s: string) => void): Promise<void> {
 
 async function main(): Promise<void> {
   const work = await tempDir('tss-bench-');
-  const daemon = await startRsyncDaemon({ modules: ['bare', 'live', 'one'], ...(values.files ? { moduleExtra: ['transfer logging = yes'] } : {}) });
+  const perRun = SCENARIOS.filter((s) => s !== 'latency').flatMap((s) => Array.from({ length: REPS }, (_, rep) => [moduleOf('bare', s, rep), moduleOf('live', s, rep)]).flat());
+  const daemon = await startRsyncDaemon({ modules: [...new Set(['bare', 'live', 'one', ...perRun])], ...(values.files ? { moduleExtra: ['transfer logging = yes'] } : {}) });
   const daemonCpu = await meterFor(daemon.pid!, 'daemon');
   const b: Bench = {
     daemon,
@@ -412,7 +441,7 @@ async function main(): Promise<void> {
       const bare: Run[] = [];
       const tss: Run[] = [];
       for (let rep = 0; rep < REPS; rep++) {
-        bare.push(await bareRun(b, sh[s], rep));
+        bare.push(await bareRun(b, sh[s], rep, s));
         tss.push(await tssRun(b, sh[s], rep, s));
         console.error(`${s} rep ${rep}: bare ${sec(bare.at(-1)!.endToEnd)} s, tssersync ${sec(tss.at(-1)!.endToEnd)} s`);
       }
