@@ -11,6 +11,7 @@
  * stop() from idle or starting also saves and stops; from stopping or stopped it does nothing.
  */
 import type { Config, PluginName } from './config/types.js';
+import { INOTIFY_TREE_QUIET_MS } from './core/planner.js';
 import { unreachable } from './errors.js';
 import type { Emit } from './events.js';
 import { createHooks, type LandedBatch } from './hooks/index.js';
@@ -142,6 +143,9 @@ export class Engine {
       throw err;
     }
     this.#state = 'running';
+    // A root the inotify backend watches is reported within ~25 ms of a write: its trees need
+    // less quiet before they go (planner.ts INOTIFY_TREE_QUIET_MS); parcel's keep the default.
+    for (const ch of this.channels) if (watcher.backendOf(ch.root) === 'inotify') ch.useTreeQuiet(INOTIFY_TREE_QUIET_MS);
     intake.open();
     const remotes = this.#wiring.lanes.size;
     this.#emit({ type: 'started', level: 'info', message: `watching ${roots.length} root(s), replicating to ${remotes} remote(s)`, roots: roots.length, remotes });

@@ -85,6 +85,6 @@ export interface PlanLimits {
   readonly maxDelayMs: number;
   /** Most paths in one rsync job. */
   readonly maxBatch: number;
-  /** A tree receiving events waits for this much quiet inside it (up to maxDelayMs). @default TREE_QUIET_MS (300) */
+  /** A tree receiving events waits for this much quiet inside it (up to maxDelayMs). @default TREE_QUIET_MS (300); the inotify backend's channels INOTIFY_TREE_QUIET_MS (100) */
   readonly treeQuietMs?: number;
 }

@@ -65,10 +65,13 @@ export class Channel {
   readonly #emit: Emit | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #reportedAt = -Infinity;
+  /** The planner's limits: the configured ones, with the tree quiet of the backend watching the root (useTreeQuiet). */
+  #limits: PlanLimits;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
     this.#emit = deps.emit;
+    this.#limits = deps.limits;
     // The wake-up rule: a freed worker slot wakes every channel with work waiting for it.
     this.#unsubscribe = deps.lane.onSlotFree?.(() => {
       if (!this.#waitingForSlot || this.#state !== 'running') return;
@@ -96,7 +99,7 @@ export class Channel {
     if (this.#state === 'stopped') return;
     const now = this.deps.now();
     this.changes.add(path, action, now, from);
-    this.#wakeAt(leadingEdge(this.changes, now, this.deps.limits) ? now : now + this.deps.limits.settleMs);
+    this.#wakeAt(leadingEdge(this.changes, now, this.#limits) ? now : now + this.#limits.settleMs);
     this.#report();
   }
 
@@ -184,6 +187,20 @@ export class Channel {
     }
   }
 
+  /**
+   * How long a tree must be quiet before it is sent (PlanLimits.treeQuietMs): it depends on how
+   * soon the backend watching this root reports a write (planner.ts INOTIFY_TREE_QUIET_MS), known
+   * once the watcher is live.
+   */
+  useTreeQuiet(ms: number): void {
+    this.#limits = { ...this.deps.limits, treeQuietMs: ms };
+  }
+
+  /** The tree quiet this channel's plans use (undefined: the planner's default, TREE_QUIET_MS). */
+  get treeQuietMs(): number | undefined {
+    return this.#limits.treeQuietMs;
+  }
+
   async #planOnce(): Promise<void> {
     switch (this.#state) {
       case 'stopped':
@@ -197,7 +214,7 @@ export class Channel {
     const free = this.deps.lane.concurrency - this.deps.lane.pending;
     this.#waitingForSlot = free <= 0 && this.changes.size > 0;
     const now = this.deps.now();
-    const p = plan(this.changes, { root: this.root, remoteId: this.remoteId }, now, this.deps.limits, free);
+    const p = plan(this.changes, { root: this.root, remoteId: this.remoteId }, now, this.#limits, free);
     if (p.jobs.length > 0) {
       const halt = checkJobs(this.root, p.jobs, await this.deps.probeRoot(this.root));
       if (halt) {

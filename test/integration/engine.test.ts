@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../../src/engine.js';
+import { INOTIFY_TREE_QUIET_MS } from '../../src/core/planner.js';
 import { ReplayLog } from '../../src/replay/log.js';
 import type { EngineEvent } from '../../src/events.js';
 import type { Config } from '../../src/config/types.js';
@@ -79,6 +80,17 @@ test('create, modify, append, truncate, delete and rename files', async () => {
     await waitForSameTree(src, dst);
     assert.deepEqual((await readdir(dst)).sort(), ['b.txt']);
   });
+});
+
+test("a root the inotify backend watches gets its shorter tree quiet; a parcel one keeps the default; a new directory lands with either", async () => {
+  for (const backend of ['inotify', 'parcel'] as const) {
+    await withEngine(`tree-quiet-${backend}`, async (src, dst, engine) => {
+      assert.equal(engine.channels[0]?.treeQuietMs, backend === 'inotify' ? INOTIFY_TREE_QUIET_MS : undefined);
+      await mkdir(join(src, 'new', 'sub'), { recursive: true });
+      for (let i = 0; i < 20; i++) await writeFile(join(src, 'new', 'sub', `f${i}`), randomBytes(1000));
+      await waitForSameTree(src, dst);
+    }, 'backup', { watcherBackend: backend });
+  }
 });
 
 test('same-size rewrite within one second reaches the backup', async () => {

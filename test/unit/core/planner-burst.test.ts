@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeSet } from '../../../src/core/change-set.js';
-import { plan } from '../../../src/core/planner.js';
-import type { Action, RsyncJob } from '../../../src/core/types.js';
+import { INOTIFY_TREE_QUIET_MS, plan, TREE_QUIET_MS } from '../../../src/core/planner.js';
+import type { Action, PlanLimits, RsyncJob } from '../../../src/core/types.js';
 
 const limits = { settleMs: 30, maxDelayMs: 1000, maxBatch: 5000 };
 const ch = { root: '/r', remoteId: 'h::m' };
@@ -19,7 +19,7 @@ interface Sim {
  * Replays `events` (time-ordered) against a change set, planning every millisecond step where
  * something happened or a wake-up fell, with `slots` workers and jobs lasting `jobMs(job)`.
  */
-function simulate(events: readonly { at: number; path: string; action: Action }[], slots: number, jobMs: (j: RsyncJob) => number, until: number): Sim {
+function simulate(events: readonly { at: number; path: string; action: Action }[], slots: number, jobMs: (j: RsyncJob) => number, until: number, lim: PlanLimits = limits): Sim {
   const cs = new ChangeSet();
   const sim: Sim = { jobs: [] };
   const running: { end: number; job: RsyncJob }[] = [];
@@ -38,7 +38,7 @@ function simulate(events: readonly { at: number; path: string; action: Action }[
       asked = true;
     }
     if (!asked && (wake === undefined || wake > now)) continue;
-    const p = plan(cs, ch, now, limits, slots - running.length);
+    const p = plan(cs, ch, now, lim, slots - running.length);
     for (const job of p.jobs) {
       cs.take(job.paths);
       running.push({ end: now + jobMs(job), job });
@@ -82,6 +82,21 @@ test('no directory tree is planned while it is still receiving events, and none 
   // No file sent both inside a tree and on its own (except in the leading-edge directory).
   const alone = new Set(sim.jobs.filter((j) => j.job.action === 'path').flatMap((j) => j.job.paths));
   for (const p of alone) assert.ok(p.startsWith('dir0/'), `${p} sent on its own although its tree was still pending`);
+});
+
+test("a burst's trees go once they have been quiet for the tree quiet of the root's backend, not sooner and not much later", () => {
+  const events = burst(5000);
+  const end = Math.max(...events.map((e) => e.at));
+  for (const quiet of [TREE_QUIET_MS, INOTIFY_TREE_QUIET_MS]) {
+    const sim = simulate(events, 2, (j) => 50 + j.paths.length, 20_000, { ...limits, treeQuietMs: quiet });
+    const trees = sim.jobs.filter((j) => j.job.action === 'tree' && !j.job.paths.includes('dir0'));
+    assert.ok(trees.length > 0, 'the trees went as trees');
+    const last = Math.max(...trees.map((j) => j.at));
+    // The last directory is quiet from `end`: its tree goes after `quiet` of that, within a settle window more.
+    assert.ok(last >= end + quiet && last <= end + quiet + limits.settleMs * 2, `quiet ${quiet}: the last tree went at ${last}, the burst ended at ${end}`);
+    const names = trees.flatMap((j) => j.job.paths.filter((p) => !p.includes('/')));
+    assert.equal(new Set(names).size, names.length, `quiet ${quiet}: no tree planned twice`);
+  }
 });
 
 test('a sustained burst goes out in batches of about one ceiling each, not a trickle', () => {
