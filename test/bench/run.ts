@@ -28,7 +28,10 @@
  * past every recently deleted inode (fs/ext4/ialloc.c find_inode_bit → recently_deleted): emptying
  * the last run's 10,000 files made the next run's receiving daemon pay 1.5–3 s of system time that
  * depended on when the delete happened, not on what the replicator did. `--delete-between` brings
- * the old cleanup back, to see that effect.
+ * the old cleanup back, to see that effect. TMPDIR picks the file system for all of it (the report
+ * names it): a server's is usually journaled, e.g. as root `truncate -s 20G /var/tmp/j.img &&
+ * mkfs.ext4 -q /var/tmp/j.img && mkdir -p /mnt/jfs && mount -o loop /var/tmp/j.img /mnt/jfs`, then
+ * `TMPDIR=/mnt/jfs npm run bench`.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
@@ -41,6 +44,7 @@ import { tempDir, treeDiff } from '../support/tree.js';
 import { CLI, startCli, writeXml } from '../support/cli.js';
 import { meterFor, ownCpuMs, reapedChildrenMs, threadCpuMs, type CpuMeter } from './cpu.js';
 import { writeBurst, writeStorm, writeStormTree, type Expected } from './writers.js';
+import { fsKindOf, fsKindText } from './fs-kind.js';
 
 const ALL = ['burst1k', 'burst10k', 'storm', 'latency'] as const;
 type Scenario = (typeof ALL)[number];
@@ -449,7 +453,7 @@ async function main(): Promise<void> {
     }
     log(
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
-        `commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
     );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
