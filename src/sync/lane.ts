@@ -17,6 +17,7 @@ import type { Emit } from '../events.js';
 import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
 import type { ForceForm } from './argv.js';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
+import { busyBetween, cpuTimes, type CpuTimes } from './machine-load.js';
 import { planSend } from './send-plan.js';
 import { SentHistory } from './sent-history.js';
 import { autoParts, DEFAULT_MIN_ENTRIES, type FullSyncSplit, type PartPlan } from './full-parts.js';
@@ -38,6 +39,8 @@ export interface LaneOptions {
   readonly adaptive?: boolean;
   /** Cores to plan for. @default os.availableParallelism() */
   readonly cores?: number;
+  /** The machine's CPU counters (machine-load.ts; tests give their own). @default cpuTimes */
+  readonly cpuTimes?: () => CpuTimes;
   /** Attempts after the first before the paths are handed back as failed. */
   readonly retries: number;
   readonly emit: Emit;
@@ -58,6 +61,8 @@ interface Ticket {
 
 /** Times a job looks at the disk again after paths vanished under it, before that counts as a failure. */
 const RACE_LOOKS = 3;
+/** The machine's busy share is taken over at least this much wall time (see #observe). */
+const BUSY_WINDOW_MS = 500;
 
 /** Thrown inside p-retry to ask for another attempt. */
 class AttemptFailed extends Error {}
@@ -80,6 +85,9 @@ export class Lane {
   /** Durations of the last jobs, for adaptiveConcurrency(). */
   readonly #durations: number[] = [];
   readonly #cores: number;
+  /** How busy the machine was lately (machine-load.ts), for adaptiveConcurrency(): the last reading and the share since the one before. */
+  #cpuAt: CpuTimes;
+  #busy: number | undefined;
   /** Cached probe answer; a pending probe is shared by concurrent jobs. */
   #form: Promise<DeleteForm> | undefined;
   /** How forced sends bypass the quick check (argv.ts FORCE_OPTION): --checksum until the remote refuses it. */
@@ -89,6 +97,7 @@ export class Lane {
     this.#o = o;
     this.#rsync = withLauncher(o.rsync, o.emit);
     this.#cores = o.cores ?? availableParallelism();
+    this.#cpuAt = (o.cpuTimes ?? cpuTimes)();
     this.#queue = new PQueue({ concurrency: this.#target() });
     // p-queue emits `next` after a task ended and the queue's counts went down.
     this.#queue.on('next', () => {
@@ -111,12 +120,19 @@ export class Lane {
 
   #target(): number {
     const limit = Math.max(1, this.#o.concurrency);
-    return this.#o.adaptive === false ? limit : adaptiveConcurrency(limit, this.#cores, this.#durations);
+    return this.#o.adaptive === false ? limit : adaptiveConcurrency(limit, this.#cores, this.#durations, this.#busy);
   }
 
   #observe(durationMs: number): void {
     this.#durations.push(durationMs);
     if (this.#durations.length > WINDOW) this.#durations.shift();
+    // The busy share over at least BUSY_WINDOW_MS of wall time (jobs ending a few ms apart would
+    // each see a window too short to mean anything): until then the last share stands.
+    const now = (this.#o.cpuTimes ?? cpuTimes)();
+    if (now.total - this.#cpuAt.total >= BUSY_WINDOW_MS * this.#cores) {
+      this.#busy = busyBetween(this.#cpuAt, now) ?? this.#busy;
+      this.#cpuAt = now;
+    }
     const t = this.#target();
     if (t !== this.#queue.concurrency) this.#queue.concurrency = t;
   }
