@@ -33,7 +33,7 @@
  * mkfs.ext4 -q /var/tmp/j.img && mkdir -p /mnt/jfs && mount -o loop /var/tmp/j.img /mnt/jfs`, then
  * `TMPDIR=/mnt/jfs npm run bench`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +78,13 @@ const { values } = parseArgs({
      * pays V8's compilation of the hot paths; a daemon that has been running for a while does not.
      */
     warm: { type: 'boolean', default: false },
+    /**
+     * Run the receiving daemon at this nice level (renice after start; its per-connection children
+     * inherit it). On loopback the receiver shares the cores with the writer, which a real backup
+     * host does not: this separates what the replicator costs the writer from what the local
+     * receiver costs it. Bare's rsync runs after its writer, so this does not touch bare's figures.
+     */
+    'daemon-nice': { type: 'string' },
     /** Empty the modules and remove the trees between runs, as before (see the header: it taxes the next run's file creations on a journal-less ext4). */
     'delete-between': { type: 'boolean', default: false },
   },
@@ -435,6 +442,10 @@ async function main(): Promise<void> {
   const perRun = SCENARIOS.filter((s) => s !== 'latency').flatMap((s) => Array.from({ length: REPS }, (_, rep) => [moduleOf('bare', s, rep), moduleOf('live', s, rep)]).flat());
   const daemon = await startRsyncDaemon({ modules: [...new Set(['bare', 'live', 'one', ...perRun])], ...(values.files ? { moduleExtra: ['transfer logging = yes'] } : {}) });
   const daemonCpu = await meterFor(daemon.pid!, 'daemon');
+  if (values['daemon-nice'] !== undefined) {
+    const r = spawnSync('renice', ['-n', values['daemon-nice'], '-p', String(daemon.pid)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`renice of the daemon failed: ${r.stderr}`);
+  }
   const b: Bench = {
     daemon,
     daemonCpu,
@@ -465,7 +476,7 @@ async function main(): Promise<void> {
     }
     log(
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
-        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
     );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
