@@ -12,8 +12,8 @@
  * - when jobs are long (over LONG_MS) and the machine has CPU to spare, they are bound by the
  *   network or the remote, not by our CPU: more streams help, up to two per core. Long jobs on a
  *   machine whose cores are busy (over BUSY_MAX) are long because they share the cores with the
- *   application: more streams only slow it more (npm run bench, 10k burst on 2 cores: 4 rsyncs at
- *   once in the runs whose jobs took over 2 s, and the writer ran 2.6x slower than alone).
+ *   application: more streams only add contention (npm run bench, 10k burst on 2 cores: 4 rsyncs at
+ *   once in the runs whose jobs took over 2 s for that reason; docs/benchmarks.md).
  */
 export const SHORT_MS = 200;
 export const LONG_MS = 2000;
