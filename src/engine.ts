@@ -135,6 +135,10 @@ export class Engine {
     });
     const watcher = this.#watcher;
     intake.completeEvents((root) => watcher.eventsComplete(root));
+    // A root the inotify backend watches is reported within ~25 ms of a write: its trees need
+    // less quiet before they go (planner.ts INOTIFY_TREE_QUIET_MS); parcel's keep the default.
+    // Asked at each plan, so a root missing at start gets its backend's when it comes back.
+    for (const ch of this.channels) ch.treeQuietFrom(() => (watcher.backendOf(ch.root) === 'inotify' ? INOTIFY_TREE_QUIET_MS : undefined));
     try {
       await this.#watcher.start();
     } catch (err) {
@@ -143,9 +147,6 @@ export class Engine {
       throw err;
     }
     this.#state = 'running';
-    // A root the inotify backend watches is reported within ~25 ms of a write: its trees need
-    // less quiet before they go (planner.ts INOTIFY_TREE_QUIET_MS); parcel's keep the default.
-    for (const ch of this.channels) if (watcher.backendOf(ch.root) === 'inotify') ch.useTreeQuiet(INOTIFY_TREE_QUIET_MS);
     intake.open();
     const remotes = this.#wiring.lanes.size;
     this.#emit({ type: 'started', level: 'info', message: `watching ${roots.length} root(s), replicating to ${remotes} remote(s)`, roots: roots.length, remotes });

@@ -65,13 +65,12 @@ export class Channel {
   readonly #emit: Emit | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #reportedAt = -Infinity;
-  /** The planner's limits: the configured ones, with the tree quiet of the backend watching the root (useTreeQuiet). */
-  #limits: PlanLimits;
+  /** The tree quiet of the backend watching the root, asked at each plan (treeQuietFrom). */
+  #treeQuiet: () => number | undefined = () => undefined;
 
   constructor(readonly deps: ChannelDeps) {
     this.changes = new ChangeSet(deps.caps);
     this.#emit = deps.emit;
-    this.#limits = deps.limits;
     // The wake-up rule: a freed worker slot wakes every channel with work waiting for it.
     this.#unsubscribe = deps.lane.onSlotFree?.(() => {
       if (!this.#waitingForSlot || this.#state !== 'running') return;
@@ -188,17 +187,24 @@ export class Channel {
   }
 
   /**
-   * How long a tree must be quiet before it is sent (PlanLimits.treeQuietMs): it depends on how
-   * soon the backend watching this root reports a write (planner.ts INOTIFY_TREE_QUIET_MS), known
-   * once the watcher is live.
+   * How long a tree must be quiet before it is sent (PlanLimits.treeQuietMs) depends on how soon
+   * the backend watching this root reports a write (planner.ts INOTIFY_TREE_QUIET_MS). `source`
+   * says it, asked at each plan: the backend is known once the watcher is live, and can change
+   * when the root comes back or the watcher is restarted.
    */
-  useTreeQuiet(ms: number): void {
-    this.#limits = { ...this.deps.limits, treeQuietMs: ms };
+  treeQuietFrom(source: () => number | undefined): void {
+    this.#treeQuiet = source;
   }
 
-  /** The tree quiet this channel's plans use (undefined: the planner's default, TREE_QUIET_MS). */
+  /** The tree quiet this channel's plans use now (undefined: the planner's default, TREE_QUIET_MS). */
   get treeQuietMs(): number | undefined {
-    return this.#limits.treeQuietMs;
+    return this.#treeQuiet() ?? this.deps.limits.treeQuietMs;
+  }
+
+  /** The planner's limits: the configured ones, with the tree quiet of the backend watching the root. */
+  get #limits(): PlanLimits {
+    const ms = this.#treeQuiet();
+    return ms === undefined ? this.deps.limits : { ...this.deps.limits, treeQuietMs: ms };
   }
 
   async #planOnce(): Promise<void> {
