@@ -98,7 +98,7 @@ export class Channel {
     if (this.#state === 'stopped') return;
     const now = this.deps.now();
     this.changes.add(path, action, now, from);
-    this.#wakeAt(leadingEdge(this.changes, now, this.#limits) ? now : now + this.#limits.settleMs);
+    this.#wakeAt(leadingEdge(this.changes, now, this.deps.limits) ? now : now + this.deps.limits.settleMs);
     this.#report();
   }
 
