@@ -1,8 +1,8 @@
 /**
  * What file system a bench's trees and daemon modules live on, for its report: the receiving
  * daemon's and the writer's CPU depend on it more than on the replicator (docs/benchmarks.md,
- * "Seventh session"). On an ext4 without a journal, a file created within one to six minutes of a mass delete
- * in its block group costs the kernel a scan past every recently deleted inode
+ * "Seventh session"). On an ext4 without a journal, a file created within one to six minutes of a
+ * mass delete in its block group costs the kernel a scan past every recently deleted inode
  * (fs/ext4/ialloc.c: find_inode_bit checks recently_deleted only when there is no journal).
  */
 import { readFile } from 'node:fs/promises';

@@ -24,8 +24,9 @@
  *
  * Nothing is deleted between runs: each run writes into a source tree and a daemon module of its
  * own, and all of it is removed at the end. On an ext4 without a journal (this machine's root file
- * system) a file created within one to six minutes of a mass delete in its block group costs the kernel a scan
- * past every recently deleted inode (fs/ext4/ialloc.c find_inode_bit → recently_deleted): emptying
+ * system) a file created within one to six minutes of a mass delete in its block group costs the
+ * kernel a scan past every recently deleted inode (fs/ext4/ialloc.c find_inode_bit →
+ * recently_deleted): emptying
  * the last run's 10,000 files made the next run's receiving daemon pay 1.5–3 s of system time that
  * depended on when the delete happened, not on what the replicator did. `--delete-between` brings
  * the old cleanup back, to see that effect. TMPDIR picks the file system for all of it (the report
