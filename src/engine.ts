@@ -137,7 +137,7 @@ export class Engine {
     intake.completeEvents((root) => watcher.eventsComplete(root));
     // A root the inotify backend watches is reported within ~25 ms of a write: its trees need
     // less quiet before they go (planner.ts INOTIFY_TREE_QUIET_MS); parcel's keep the default.
-    // Asked at each plan, so a root missing at start gets its backend's when it comes back.
+    // Asked at each plan: a root that comes back (or falls back to parcel) gets its new backend's.
     for (const ch of this.channels) ch.treeQuietFrom(() => (watcher.backendOf(ch.root) === 'inotify' ? INOTIFY_TREE_QUIET_MS : undefined));
     try {
       await this.#watcher.start();

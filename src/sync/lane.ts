@@ -86,6 +86,7 @@ export class Lane {
   readonly #durations: number[] = [];
   readonly #cores: number;
   /** How busy the machine was lately (machine-load.ts), for adaptiveConcurrency(): the last reading and the share since the one before. */
+  readonly #readCpu: () => CpuTimes;
   #cpuAt: CpuTimes;
   #busy: number | undefined;
   /** Cached probe answer; a pending probe is shared by concurrent jobs. */
@@ -97,7 +98,8 @@ export class Lane {
     this.#o = o;
     this.#rsync = withLauncher(o.rsync, o.emit);
     this.#cores = o.cores ?? availableParallelism();
-    this.#cpuAt = (o.cpuTimes ?? cpuTimes)();
+    this.#readCpu = o.cpuTimes ?? cpuTimes;
+    this.#cpuAt = this.#readCpu();
     this.#queue = new PQueue({ concurrency: this.#target() });
     // p-queue emits `next` after a task ended and the queue's counts went down.
     this.#queue.on('next', () => {
@@ -128,7 +130,7 @@ export class Lane {
     if (this.#durations.length > WINDOW) this.#durations.shift();
     // The busy share over at least BUSY_WINDOW_MS of wall time (jobs ending a few ms apart would
     // each see a window too short to mean anything): until then the last share stands.
-    const now = (this.#o.cpuTimes ?? cpuTimes)();
+    const now = this.#readCpu();
     if (now.total - this.#cpuAt.total >= BUSY_WINDOW_MS * this.#cores) {
       this.#busy = busyBetween(this.#cpuAt, now) ?? this.#busy;
       this.#cpuAt = now;
