@@ -11,7 +11,7 @@ import type { Rename } from '../core/types.js';
 import { buildRsyncArgv, excludeRules, redactArgv, refusedChecksum, type ArgvInput, type ForceForm } from './argv.js';
 import { byParent, missingTops, runFallbackDelete, splitMissing } from './delete.js';
 import { appearedDuring, excludedBelow, planExcludes, splitExcluded, withExcludeRules, withRulesFile, withRulesFiles } from './excludes.js';
-import { partRules, planParts, type FullSyncSplit, type PartPlan } from './full-parts.js';
+import { partRules, partZeroRules, planParts, type FullSyncSplit, type PartPlan } from './full-parts.js';
 import { planSeeds, RULES_FILE, type Seed, type SeedTarget } from './rename.js';
 import { runRsync } from './runner.js';
 import type { RsyncProgress } from './stats.js';
@@ -85,12 +85,13 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
     if (!plan) return retractLate(req, [''], excluded, paths, await withExcludeRules(live, excluded, (rules) => full(rules, undefined, progress[0])()), ctx);
     ctx.onParts?.(plan);
     const { globs } = planExcludes(live);
-    // Part 0: the whole root but the other parts' units (`- /UNIT`, first: nothing brings them back).
-    // Parts 1…K-1: only their units (their rules after every other filter: the user's excludes still apply inside them).
-    const sets = [excludeRules([...excluded, ...plan.others], globs), excludeRules(excluded, globs), ...plan.parts.map(partRules)];
-    const res = await withRulesFiles(sets, async ([first, excludes, ...own]) => {
+    // Part 0: the whole root but the other parts' units; parts 1…K-1: only their units. Each part's
+    // own rules come after every other filter (the excludes still apply inside its units), and
+    // start with a rule that lets what is below the units through at once (full-parts.ts).
+    const sets = [excludeRules(excluded, globs), partZeroRules(plan.others), ...plan.parts.map(partRules)];
+    const res = await withRulesFiles(sets, async ([excludes, ...own]) => {
       const rest = excluded.length > 0 || globs.length > 0 ? excludes : undefined;
-      const runs = [full(first, undefined, progress[0]), ...own.map((file, i) => full(rest, file, progress[i + 1]))];
+      const runs = own.map((file, i) => full(rest, file, progress[i]));
       const results = await Promise.all(runs.map((run) => run()));
       // A daemon module's `max connections` turned a part away: once the others are done, one at a
       // time. The daemon's process for the last connection may hold its slot a moment after our

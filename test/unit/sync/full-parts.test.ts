@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RsyncSettings } from '../../../src/config/types.js';
 import { nameFromBytes } from '../../../src/core/names.js';
-import { autoParts, dealUnits, MAX_UNITS_PER_PART, partRules, whyNotSplit, type Unit } from '../../../src/sync/full-parts.js';
+import { autoParts, dealUnits, MAX_UNITS_PER_PART, partRules, partZeroRules, whyNotSplit, type Unit } from '../../../src/sync/full-parts.js';
 import { buildRsyncArgv } from '../../../src/sync/argv.js';
 import { Rng } from '../../model/rng.js';
 
@@ -54,10 +54,23 @@ test('dealUnits (seeded): a partition of the units, balanced within the largest 
   }
 });
 
-test('partRules: the directories above the units first, each unit and its subtree, then everything else excluded; names as their bytes, wildcards escaped', () => {
+test('partRules: what is below the units at once, the directories above, each unit, then the rest of each level above excluded; names as their bytes, wildcards escaped', () => {
   const gbk = nameFromBytes(Buffer.from([0xc4, 0xe3, 0xba, 0xc3]));
-  const text = rules(partRules(['a/b/u1', 'a/u2', `x*y/${gbk}`, 'top']));
-  assert.deepEqual(text, ['+ /a/', '+ /x\\*y/', '+ /a/b/', '+ /a/b/u1/***', '+ /a/u2/***', `+ /x\\*y/${Buffer.from([0xc4, 0xe3, 0xba, 0xc3]).toString('latin1')}/***`, '+ /top/***', '- *']);
+  const text = rules(partRules(['a/b/u1', 'a/u2', `x*y/${gbk}`, 'top', 'back\\slash']));
+  const raw = Buffer.from([0xc4, 0xe3, 0xba, 0xc3]).toString('latin1');
+  assert.deepEqual(text, [
+    '+ /*/*/*/**',
+    '+ /a/', '+ /x\\*y/', '+ /a/b/',
+    '+ /a/b/u1', '+ /a/u2', `+ /x\\*y/${raw}`, '+ /top', '+ /back\\slash',
+    '- /a/*', '- /x\\*y/*', '- /a/b/*',
+    '- /*',
+  ]);
+  assert.deepEqual(rules(partRules(['u'])), ['+ /*/**', '+ /u', '- /*']);
+});
+
+test('partZeroRules: what is below the deepest unit at once, then each other part\'s unit excluded, of either type', () => {
+  assert.deepEqual(rules(partZeroRules(['t01', 'x*y', 'a/b'])), ['+ /*/*/**', '- /t01', '- /x\\*y', '- /a/b']);
+  assert.deepEqual(rules(partZeroRules(['t01'])), ['+ /*/**', '- /t01']);
 });
 
 test('whyNotSplit: options whose meaning is per run keep a full sync one run', () => {
