@@ -35,7 +35,7 @@
  *     [--scenarios watch,full,latency,lsyncd] [--runs 3] [--tree DIR] [--build-only] [--out docs/benchmarks.md]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -328,7 +328,7 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
     const s0 = (await cpuMs(daemon.pid!)).children;
     const t0 = performance.now();
     let ready: number | undefined;
-    const run = startCli(['-r', '-o', conf]);
+    const run = startCli(['-r', '-o', conf, ...(values.trace ? ['--debug'] : [])]);
     try {
       await until('tssersync -r', async () => {
         if (ready === undefined && /watching \d+ root/.test(run.output())) ready = performance.now() - t0;
@@ -344,6 +344,7 @@ async function fullScenario(src: string, recv: string, work: string, daemon: Rsy
       await daemonIdle(daemon.pid!);
       const server = (await cpuMs(daemon.pid!)).children - s0;
       fullSyncs = (run.output().match(/full sync of .* started/g) ?? []).length;
+      if (values.trace) await appendFile(values.trace, `--- tssersync -r -o ${conf}\n${run.output()}`);
       const split = `engine ${(cli.own / 1000).toFixed(1)} s, watcher child ${(watcher / 1000).toFixed(1)} s, rsync ${(cli.children / 1000).toFixed(1)} s`;
       return { wall, ready: ready ?? wall, client: cli.own + cli.children + watcher, server, split };
     } finally {
