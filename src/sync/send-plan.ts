@@ -146,19 +146,26 @@ function statOf(abs: Buffer): LocalStat | undefined {
 
 /**
  * Whether the regular files below `trees` add up to at most `budget.bytes`, found within
- * `budget.entries` entries (a tree's own entry counts; a missing one is empty). An entry statAll
- * just looked at (`known`: the reported paths inside the trees, in a burst most of a new
+ * `budget.entries` entries (each tree and everything below it; a missing one is empty). An entry
+ * statAll just looked at (`known`: the reported paths inside the trees, in a burst most of a new
  * directory's files) is not lstat'ed again: the sizes only weigh the cost of a checksum, the
- * forced run is as safe either way. Symlinks are not followed, as rsync does not; the walk yields
- * the event loop as statAll does.
+ * forced run is as safe either way. Symlinks are not followed, as rsync does not (a tree that is a
+ * symlink counts as itself); the walk yields the event loop as statAll does.
  */
 async function treesWithin(root: string, trees: readonly string[], budget: FoldBudget, known: ReadonlyMap<string, LocalStat | undefined>): Promise<boolean> {
   let bytes = 0;
   let entries = 0;
   let since = performance.now();
-  const stack = [...trees];
-  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+  const stack: string[] = [];
+  /** Counts one entry; false when over the budget. */
+  const see = (rel: string, st: LocalStat | undefined): boolean => {
     if (++entries > budget.entries) return false;
+    if (st?.dir) stack.push(rel);
+    else if (st) bytes += st.size;
+    return bytes <= budget.bytes;
+  };
+  for (const t of trees) if (!see(t, statOf(pathBytes(root, t)))) return false;
+  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
     if (performance.now() - since > YIELD_MS) {
       await new Promise((r) => setImmediate(r));
       since = performance.now();
@@ -167,20 +174,12 @@ async function treesWithin(root: string, trees: readonly string[], budget: FoldB
     try {
       names = readdirSync(pathBytes(root, dir), { encoding: 'buffer' });
     } catch {
-      // Gone, or not a directory (a tree that is a file now: its size below).
-      const st = statOf(pathBytes(root, dir));
-      if (st && !st.dir && (bytes += st.size) > budget.bytes) return false;
-      continue;
+      continue; // gone since
     }
     if (entries + names.length > budget.entries) return false;
     for (const name of names) {
       const rel = dir === '' ? nameFromBytes(name) : `${dir}/${nameFromBytes(name)}`;
-      const st = known.has(rel) ? known.get(rel) : statOf(pathBytes(root, rel));
-      if (st?.dir) stack.push(rel);
-      else {
-        entries++;
-        if (st && (bytes += st.size) > budget.bytes) return false;
-      }
+      if (!see(rel, known.has(rel) ? known.get(rel) : statOf(pathBytes(root, rel)))) return false;
     }
   }
   return true;

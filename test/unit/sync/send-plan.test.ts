@@ -105,6 +105,13 @@ test('the forced re-send folds into the tree run while the trees and riding file
   const withDir = { ...req, paths: [...req.paths, 'fold/dir'], flat: [...flat, 'fold/dir'] };
   const p = await planSend(withDir, h, at, FOLD_BUDGET);
   assert.deepEqual([p.force, [...p.after].sort()], [false, ['fold/dir', 'fold/hot']], 'a riding directory keeps its run of its own (not recursed into)');
+  // A tree that is a symlink is sent as the link (rsync -a does not follow it): it weighs as itself.
+  const { symlink } = await import('node:fs/promises');
+  await mkdir(join(t.path, 'fold/big'));
+  await writeFile(join(t.path, 'fold/big/huge'), 'h'.repeat(50_000));
+  await symlink('big', join(t.path, 'fold/link'));
+  const viaLink = { ...req, paths: ['fold/link', ...flat] };
+  assert.equal((await planSend(viaLink, h, at, { bytes: 1000, entries: 5 })).force, true, 'the link, not the 50 KB behind it');
   // Nothing to force: the tree run keeps its quick check.
   const cool = { ...req, paths: ['fold/tree', 'fold/new-gone'], flat: ['fold/new-gone'] };
   assert.deepEqual(await planSend(cool, h, at), { send: ['fold/tree', 'fold/new-gone'], force: false, alsoForced: [], after: [], at });
