@@ -18,7 +18,7 @@ import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
 import type { ForceForm } from './argv.js';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
 import { busyBetween, cpuTimes, type CpuTimes } from './machine-load.js';
-import { planSend } from './send-plan.js';
+import { FOLD_BUDGET, planSend } from './send-plan.js';
 import { SentHistory } from './sent-history.js';
 import { autoParts, DEFAULT_MIN_ENTRIES, type FullSyncSplit, type PartPlan } from './full-parts.js';
 import { probeDeleteMissingArgsDetailed } from './delete.js';
@@ -189,7 +189,9 @@ export class Lane {
   async #execute(req: SyncRequest): Promise<JobResult> {
     const { remote, emit, retries } = this.#o;
     const delay = this.#o.retryDelayMs ?? { min: 1000, max: 30000 };
-    const prep = await planSend(req, this.#history, Date.now());
+    // A remote that refuses --checksum gets --ignore-times, which would rewrite every file of a
+    // folded tree run on the receiver: there the forced re-send keeps its run of its own.
+    const prep = await planSend(req, this.#history, Date.now(), this.#forceForm === 'checksum' ? FOLD_BUDGET : NO_FOLD);
     if (prep.send.length === 0 && prep.after.length === 0) return { ok: true, outcome: nothingToSend() };
     let remaining: readonly string[] = prep.send;
     let last: RsyncOutcome | undefined;
@@ -383,6 +385,9 @@ function seedText(remote: string, root: string, rename: Rename, r: { outcome: Rs
 function vouches(req: SyncRequest, failed: readonly string[]): boolean {
   return failed.length === 0 && (req.renames === undefined || req.renames.length === 0);
 }
+
+/** send-plan.ts FoldBudget that never folds. */
+const NO_FOLD = { bytes: -1, entries: -1 };
 
 /** A full sync's progress events at most this often (the model and the 10 s log line need no more). */
 const PROGRESS_EVERY_MS = 500;

@@ -89,3 +89,21 @@ test('a daemon that refuses --checksum gets --ignore-times, says so once, and th
   const argvs = events.flatMap((e) => (e.type === 'job-start' && e.argv ? [e.argv] : []));
   assert.ok(argvs.at(-1)?.includes('--ignore-times') && !argvs.at(-1)?.includes('--checksum'), 'the last run used --ignore-times');
 });
+
+test('where the daemon refuses --checksum, a tree job keeps its forced re-send apart: --ignore-times over the whole tree would rewrite every file there', async () => {
+  const { src, dst, lane } = await setup(['refuse options = checksum']);
+  const t = Math.floor(Date.now() / 1000) - 5;
+  const rels = await writeAll(src, (i) => `first ${i}`.padEnd(3000, '-'), t);
+  // The refusal is learned on a forced send.
+  assert.equal((await lane.run({ root: src, action: 'path', paths: rels, ignoreTimes: true })).ok, true);
+  const inodes = async () => Promise.all(rels.filter((r) => r.startsWith('d/')).map(async (r) => (await stat(pathBytes(dst, r))).ino));
+  const before = await inodes();
+  // a.bin: same size, same mtime, other bytes, riding along a tree job of `d`.
+  await writeFile(join(src, 'a.bin'), 'FIRST 0'.padEnd(3000, '-'));
+  await utimes(join(src, 'a.bin'), t, t);
+  const r = await lane.run({ root: src, action: 'tree', paths: ['d', 'a.bin'], flat: ['a.bin'] });
+  assert.equal(r.ok, true, JSON.stringify(r.outcome));
+  assert.deepEqual(await treeDiff(src, dst), []);
+  assert.match(await readFile(join(dst, 'a.bin'), 'utf8'), /^FIRST 0/);
+  assert.deepEqual(await inodes(), before, 'the tree run kept its quick check: no file under d was rewritten');
+});

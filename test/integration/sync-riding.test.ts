@@ -111,6 +111,31 @@ test('riding paths only: no forced run when none needs it, one run for trees and
   assert.deepEqual(await treeDiffBytes(src, dst), []);
 });
 
+test('a forced riding file with small trees: one run, forced whole (no run of its own); a same-size rewrite with the same mtime still lands, the rest stays untouched', async () => {
+  const { src, dst } = await fresh();
+  const l = lane();
+  const t = Math.floor(Date.now() / 1000) - 10;
+  await put(src, 'counter', 'AAAA');
+  await put(src, 'tree/kept', 'the remote has this one');
+  await put(src, 'tree/gone', 'deleted below');
+  for (const n of ['counter', 'tree/kept', 'tree/gone']) await utimes(join(src, n), t + 0.1, t + 0.1);
+  assert.equal((await l.run({ root: src, action: 'tree', paths: ['tree', 'counter'], flat: ['counter'] })).ok, true);
+  const kept = (await lstat(join(dst, 'tree/kept'))).ino;
+  // Same size, same mtime to the nanosecond, other bytes: only a forced send sees it. Its mtime
+  // lies before the lane began: the history cannot tell, so it must be forced.
+  await writeFile(join(src, 'counter'), 'BBBB');
+  await utimes(join(src, 'counter'), t + 0.1, t + 0.1);
+  await rm(join(src, 'tree/gone'));
+  for (const n of NAMES) await put(src, `tree/${n}`, `new ${n}`);
+  const before = await runs();
+  const r = await l.run({ root: src, action: 'tree', paths: ['tree', 'counter'], flat: ['counter'] });
+  assert.equal(r.ok, true, JSON.stringify(r.outcome));
+  assert.equal(await readFile(join(dst, 'counter'), 'utf8'), 'BBBB', 'the same-second same-size rewrite is not hidden by the quick check');
+  assert.deepEqual(await treeDiffBytes(src, dst), []);
+  assert.equal((await lstat(join(dst, 'tree/kept'))).ino, kept, 'an unchanged file is left alone (--checksum, not --ignore-times)');
+  assert.equal((await runs()) - before, 1, 'one rsync run');
+});
+
 test('excludes hold on the riding route: excluded riding paths and excluded entries in the trees are neither sent nor deleted', async () => {
   const pattern = (source: string): Pattern => ({ source, regex: new RegExp(`^(?:${source})$`, 's') });
   // A glob rsync applies itself, and a lookahead no glob expresses (walked).

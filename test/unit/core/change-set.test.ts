@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ChangeSet, MERGE } from '../../../src/core/change-set.js';
 import { actionFor } from '../../../src/core/classify.js';
 import type { Action } from '../../../src/core/types.js';
+import { Rng } from '../../model/rng.js';
 
 const small = { maxPerDir: 8, maxTotal: 32 };
 const view = (cs: ChangeSet) => cs.entries().map((e) => `${e.action}:${e.path}`).sort();
@@ -78,6 +79,36 @@ test('overlap with in-flight work: ancestors trees, descendants of a tree', () =
   assert.ok(cs.overlapsInFlight('other', 'tree'));
   assert.ok(!cs.overlapsInFlight('other', 'path'));
   assert.ok(cs.overlapsInFlight('', 'tree'));
+});
+
+test('overlap with in-flight work, seeded: the same answers as a pass over everything in flight, through takes, re-takes and finishes', () => {
+  const r = new Rng(11);
+  const names = ['', 'a', 'a/b', 'a/b/c', 'a/bc', 'ab', 'x', 'x/y', 'x/y/z', 'q'];
+  const pick = () => names[Math.floor(r.next() * names.length)]!;
+  const isBelow = (anc: string, p: string) => anc !== p && (anc === '' || p.startsWith(`${anc}/`));
+  for (let round = 0; round < 50; round++) {
+    const cs = new ChangeSet(small);
+    const flying = new Map<string, Action>();
+    for (let step = 0; step < 40; step++) {
+      const x = r.next();
+      const p = pick();
+      if (x < 0.4) cs.add(p, r.next() < 0.5 ? 'tree' : 'path', step);
+      else if (x < 0.7) {
+        const taken = cs.entries().filter(() => r.next() < 0.5);
+        cs.take(taken.map((e) => e.path));
+        for (const e of taken) flying.set(e.path, e.action);
+      } else {
+        cs.finish([p]);
+        flying.delete(p);
+      }
+      for (const q of names) {
+        for (const action of ['path', 'tree'] as const) {
+          const want = flying.has(q) || [...flying].some(([f, a]) => a === 'tree' && isBelow(f, q)) || (action === 'tree' && [...flying.keys()].some((f) => isBelow(q, f)));
+          assert.equal(cs.overlapsInFlight(q, action), want, `round ${round} step ${step}: ${action} ${JSON.stringify(q)} in flight ${JSON.stringify([...flying])}`);
+        }
+      }
+    }
+  }
 });
 
 test('unconfirmed lists pending and in-flight entries', () => {
