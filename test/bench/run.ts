@@ -86,6 +86,14 @@ const { values } = parseArgs({
      * receiver costs it. Bare's rsync runs after its writer, so this does not touch bare's figures.
      */
     'daemon-nice': { type: 'string' },
+    /**
+     * sync(1) before each measured run, bare's and tssersync's alike, outside the window: each run
+     * starts with nothing dirty in the page cache. Without it a run shares the cores and the disk
+     * with the writeback of the runs before it (1.1 GB per 10k run: its source and its module),
+     * which started whenever the kernel's thresholds said (a 10k run on the journaled loop ext4
+     * took from 1.9 to 6.9 s for bare alone in one bench).
+     */
+    sync: { type: 'boolean', default: false },
     /** Empty the modules and remove the trees between runs, as before (see the header: it taxes the next run's file creations on a journal-less ext4). */
     'delete-between': { type: 'boolean', default: false },
   },
@@ -183,6 +191,12 @@ function moduleOf(kind: 'bare' | 'live', scenario: string, rep: number): string 
   return values['delete-between'] ? kind : `${kind}-${scenario}-${rep}`;
 }
 
+/** See --sync. Twice: the loop device's writeback dirties its backing file, which the second pass writes. */
+function syncDisks(): void {
+  if (!values.sync) return;
+  for (let i = 0; i < 2; i++) spawnSync('sync', [], { stdio: 'ignore' });
+}
+
 async function bareRun(b: Bench, shape: Shape, rep: number, name: string): Promise<Run> {
   const staged = join(b.work, `bare-${name}-${rep}`);
   const module = moduleOf('bare', name, rep);
@@ -194,6 +208,7 @@ async function bareRun(b: Bench, shape: Shape, rep: number, name: string): Promi
     await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::${module}/`], staged);
     await nextSecond();
   }
+  syncDisks();
   const d0 = await b.daemonCpu.usageMs();
   const s0 = await b.daemonCpu.systemMs();
   const c0 = await reapedChildrenMs();
@@ -231,6 +246,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await waitLive(cli);
     await sleep(500);
     if (values.warm) await warmUp(b, src, dest);
+    syncDisks();
     const idleProcs = await meter.processes();
     let maxProcs = 0;
     let sampling = true;
@@ -477,7 +493,7 @@ async function main(): Promise<void> {
     }
     log(
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
-        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}${values.sync ? 'sync(1) before each run; ' : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
     );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
