@@ -17,10 +17,13 @@
  * The machine is shared and noisy (other test runs use the same two cores): quote medians and
  * ratios. Usage:
  *   npm run bench [-- --scenarios burst1k,storm --reps 3 --samples 20 --params=-artuz
- *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE --files]
+ *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE --files
+ *                     --sync --cli OTHER/dist/cli.js]
  * `--params=-a` gives tssersync bare's own options (the stock `-artuz` compresses, bare does not);
  * `--files` has the daemon log every file it receives and counts them per run (a file sent twice
- * shows as received > distinct).
+ * shows as received > distinct). `--sync` writes the page cache's dirty data back before each run (see
+ * the option); `--cli` runs another build as tssersync (a copy of an earlier dist/, for before and
+ * after in alternating benches).
  *
  * Nothing is deleted between runs: each run writes into a source tree and a daemon module of its
  * own, and all of it is removed at the end. On an ext4 without a journal (this machine's root file
@@ -88,10 +91,11 @@ const { values } = parseArgs({
     'daemon-nice': { type: 'string' },
     /**
      * sync(1) before each measured run, bare's and tssersync's alike, outside the window: each run
-     * starts with nothing dirty in the page cache. Without it a run shares the cores and the disk
-     * with the writeback of the runs before it (1.1 GB per 10k run: its source and its module),
-     * which started whenever the kernel's thresholds said (a 10k run on the journaled loop ext4
-     * took from 1.9 to 6.9 s for bare alone in one bench).
+     * starts with nothing dirty in the page cache. Without it a run may share the cores and the
+     * disk with the writeback of the runs before it (1.1 GB per 10k run: its source and its
+     * module), started whenever the kernel's thresholds say. It did not remove the large outliers
+     * of the eighth session (bare's 10k on the journaled loop ext4: 1.9-6.4 s within one bench
+     * with it, 1.9-6.9 s without): those came from elsewhere (docs/benchmarks.md).
      */
     sync: { type: 'boolean', default: false },
     /** Empty the modules and remove the trees between runs, as before (see the header: it taxes the next run's file creations on a journal-less ext4). */
