@@ -17,10 +17,13 @@
  * The machine is shared and noisy (other test runs use the same two cores): quote medians and
  * ratios. Usage:
  *   npm run bench [-- --scenarios burst1k,storm --reps 3 --samples 20 --params=-artuz
- *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE --files]
+ *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE --files
+ *                     --sync --cli OTHER/dist/cli.js]
  * `--params=-a` gives tssersync bare's own options (the stock `-artuz` compresses, bare does not);
  * `--files` has the daemon log every file it receives and counts them per run (a file sent twice
- * shows as received > distinct).
+ * shows as received > distinct). `--sync` writes the page cache's dirty data back before each run (see
+ * the option); `--cli` runs another build as tssersync (a copy of an earlier dist/, for before and
+ * after in alternating benches).
  *
  * Nothing is deleted between runs: each run writes into a source tree and a daemon module of its
  * own, and all of it is removed at the end. On an ext4 without a journal (this machine's root file
@@ -86,6 +89,15 @@ const { values } = parseArgs({
      * receiver costs it. Bare's rsync runs after its writer, so this does not touch bare's figures.
      */
     'daemon-nice': { type: 'string' },
+    /**
+     * sync(1) before each measured run, bare's and tssersync's alike, outside the window: each run
+     * starts with nothing dirty in the page cache. Without it a run may share the cores and the
+     * disk with the writeback of the runs before it (1.1 GB per 10k run: its source and its
+     * module), started whenever the kernel's thresholds say. It did not remove the large outliers
+     * of the eighth session (bare's 10k on the journaled loop ext4: 1.9-6.4 s within one bench
+     * with it, 1.9-6.9 s without): those came from elsewhere (docs/benchmarks.md).
+     */
+    sync: { type: 'boolean', default: false },
     /** Empty the modules and remove the trees between runs, as before (see the header: it taxes the next run's file creations on a journal-less ext4). */
     'delete-between': { type: 'boolean', default: false },
   },
@@ -183,6 +195,12 @@ function moduleOf(kind: 'bare' | 'live', scenario: string, rep: number): string 
   return values['delete-between'] ? kind : `${kind}-${scenario}-${rep}`;
 }
 
+/** See --sync. Twice: the loop device's writeback dirties its backing file, which the second pass writes. */
+function syncDisks(): void {
+  if (!values.sync) return;
+  for (let i = 0; i < 2; i++) spawnSync('sync', [], { stdio: 'ignore' });
+}
+
 async function bareRun(b: Bench, shape: Shape, rep: number, name: string): Promise<Run> {
   const staged = join(b.work, `bare-${name}-${rep}`);
   const module = moduleOf('bare', name, rep);
@@ -194,6 +212,7 @@ async function bareRun(b: Bench, shape: Shape, rep: number, name: string): Promi
     await rsync(['-a', ...b.auth, './', `${b.daemon.user}@127.0.0.1::${module}/`], staged);
     await nextSecond();
   }
+  syncDisks();
   const d0 = await b.daemonCpu.usageMs();
   const s0 = await b.daemonCpu.systemMs();
   const c0 = await reapedChildrenMs();
@@ -231,6 +250,7 @@ async function tssRun(b: Bench, shape: Shape, rep: number, name: string): Promis
     await waitLive(cli);
     await sleep(500);
     if (values.warm) await warmUp(b, src, dest);
+    syncDisks();
     const idleProcs = await meter.processes();
     let maxProcs = 0;
     let sampling = true;
@@ -477,7 +497,7 @@ async function main(): Promise<void> {
     }
     log(
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
-        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}${values.sync ? 'sync(1) before each run; ' : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
     );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
