@@ -246,16 +246,6 @@ export class ChangeSet {
     return action === 'tree' && this.#inFlightBelow.has(path);
   }
 
-  /**
-   * How many changed paths events reported inside a pending tree (Infinity past the cap: the tree
-   * is forced whole); 0 for a path entry or nothing pending. No copy: the planner asks per plan.
-   */
-  reportedCount(path: string): number {
-    const e = this.#pending.get(path);
-    if (!e || e.action !== 'tree') return 0;
-    return e.forceAll ? Infinity : e.also?.size ?? 0;
-  }
-
   /** The changed paths a pending tree carries (for its job). */
   reported(path: string): Reported {
     const e = this.#pending.get(path);

@@ -18,12 +18,6 @@
  * - The leading edge: the first changes after the channel was idle for `maxDelayMs` go at once, so
  *   a single file written while idle does not wait for a window (a burst's first event goes alone,
  *   the rest is batched).
- * - Work-conserving between flushes: while the lane has a free worker, a big tree (EAGER_MIN_REPORTED)
- *   that has been quiet for `treeQuietMs` goes at once, with every other entry quiet that long.
- *   A burst of new directories is then sent while it is being written, by the workers that would
- *   otherwise idle until its end or the ceiling; each run takes what fell quiet while the one
- *   before it ran, so the runs clock themselves on the lane. A tree still being filled never goes
- *   this way.
  * A burst goes out as a few large batches, split over the free workers so they share the
  * receiver's work. A flush's paths ride in its tree job (RsyncJob.flat) when they would have been
  * one job of their own: one rsync run per flush (each run costs a process start, a daemon
@@ -61,24 +55,6 @@ export const TREE_QUIET_MS = 300;
  */
 export const INOTIFY_TREE_QUIET_MS = 100;
 
-/**
- * Between flushes, while the lane has a free worker, a tree quiet for the tree quiet that holds at
- * least this many paths reported changed goes at once, with everything else quiet that long: the
- * free worker sends a burst's finished directories while the writer is still writing the next
- * ones, instead of idling until the burst's end or the ceiling. Each such run takes all that fell
- * quiet while the one before it ran, so the runs clock themselves on the lane and stay few. Below
- * this size a directory's data costs less than the run (~36 ms of CPU on the two ends): the
- * storm's new directories (5 files each) wait for the flush as before. What a tree reports is a
- * lower bound: files written into a new directory before its watch exists raise no event (in the
- * 10k burst 115 of 300 directories reported 50 or more of their 100 files, 157 none); those
- * ride along with a tree that did, or wait for the flush. Measured (npm run bench, 10k burst on a
- * journaled ext4, 8 alternating pairs): 0.71x bare's end to end against 0.87x without, with the
- * receiving daemon at nice 19 (off the writer's cores, as a backup host is); with the loopback
- * daemon at nice 0 no gain (0.90x against 0.84x): the writer alone keeps both cores 83 % busy, so
- * what is sent early there is taken from the writer (docs/benchmarks.md, eighth session).
- */
-export const EAGER_MIN_REPORTED = 50;
-
 export function plan(
   changes: ChangeSet,
   channel: { root: string; remoteId: string },
@@ -106,22 +82,10 @@ export function plan(
   const flush = lead || ceiling || now - quietSince >= settleMs;
   // When a tree may be "still being filled": at a ceiling, judged per tree (those quiet go with the
   // batch); after quiet, by the whole channel, so the trees of a burst go together once it is over
-  // instead of one by one as each falls quiet. Between flushes the eager rule below judges per entry.
+  // instead of one by one as each falls quiet.
   const fillingUntil = (e: PendingEntry): number => (e.action !== 'tree' || lead ? -Infinity : (ceiling ? e.lastSeen : quietSince) + treeQuietMs);
-  // Work-conserving: between flushes, while a worker is free, what has been quiet for the tree
-  // quiet goes now when a big directory is among it (see EAGER_MIN_REPORTED).
-  const quietFor = (e: PendingEntry): number => e.lastSeen + treeQuietMs;
-  let eager = false;
-  let eagerWake = Infinity;
-  if (!flush && freeSlots > 0) {
-    for (const e of candidates) {
-      if (e.action !== 'tree' || changes.reportedCount(e.path) < EAGER_MIN_REPORTED) continue;
-      if (now >= quietFor(e)) eager = true;
-      else eagerWake = Math.min(eagerWake, quietFor(e));
-    }
-  }
   const ready: PendingEntry[] = [];
-  let wakeAt = eagerWake;
+  let wakeAt = Infinity;
   // At a ceiling flush, what would reach its own ceiling within half of one goes too (a filling
   // tree included): in a storm every entry reaches its ceiling at its own moment, and each moment
   // was a flush of its own, so jobs ran back to back with a few paths each (issue 11 profile: 18
@@ -130,7 +94,7 @@ export function plan(
   for (const e of candidates) {
     const due = now - e.firstSeen >= dueAge;
     const filling = now < fillingUntil(e);
-    if (due || (flush && !filling) || (eager && now >= quietFor(e))) ready.push(e);
+    if (due || (flush && !filling)) ready.push(e);
     else wakeAt = Math.min(wakeAt, e.firstSeen + limits.maxDelayMs, flush ? fillingUntil(e) : quietSince + settleMs);
   }
   if (freeSlots <= 0 || ready.length === 0) return { jobs: [], wakeAt: finite(wakeAt) };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeSet } from '../../../src/core/change-set.js';
-import { EAGER_MIN_REPORTED, plan } from '../../../src/core/planner.js';
+import { plan } from '../../../src/core/planner.js';
 
 const limits = { settleMs: 30, maxDelayMs: 1000, maxBatch: 1000 };
 const ch = { root: '/r', remoteId: 'h::m' };
@@ -151,34 +151,4 @@ test('a riding path is a path again when its job fails (replay log, pending set)
   const action = entryAction({ root: '/r', remoteId: 'h::m', action: 'tree', paths: ['t', 'p'], flat: ['p'] });
   assert.deepEqual([action('t'), action('p')], ['tree', 'path']);
   assert.equal(entryAction({ root: '/r', remoteId: 'h::m', action: 'path', paths: ['p'] })('p'), 'path');
-});
-
-test('between flushes, a big tree quiet for the tree quiet goes while a worker is free, with all else that quiet; nothing still filling', () => {
-  const lim = { ...limits, treeQuietMs: 100 };
-  const setUp = (files: number) => {
-    const cs = new ChangeSet();
-    cs.add('x', 'path', 0); // activity 100 ms before: no leading edge
-    cs.take(['x']);
-    cs.finish(['x']);
-    cs.add('big', 'tree', 100);
-    for (let i = 0; i < files; i++) cs.add(`big/f${i}`, 'path', 101 + (i % 10)); // quiet from 110
-    cs.add('small', 'tree', 105);
-    cs.add('p', 'path', 108);
-    cs.add('filling', 'tree', 150);
-    cs.add('filling/a', 'path', 200); // the channel is active: no flush by quiet before 230
-    return cs;
-  };
-  const cs = setUp(EAGER_MIN_REPORTED);
-  const before = plan(cs, ch, 209, lim, 2);
-  assert.deepEqual(before.jobs, [], 'big is still filling');
-  assert.equal(before.wakeAt, 210, 'asked again when big falls quiet');
-  const p = plan(cs, ch, 210, lim, 2);
-  assert.equal(p.jobs.length, 1, 'one run');
-  assert.deepEqual([...p.jobs[0]!.paths].sort(), ['big', 'p', 'small'], 'what has been quiet for the tree quiet, not the filling tree');
-  assert.deepEqual(p.jobs[0]!.flat, ['p']);
-  assert.deepEqual(plan(cs, ch, 210, lim, 0).jobs, [], 'no free worker: nothing (its end asks again)');
-  const few = setUp(EAGER_MIN_REPORTED - 1);
-  const none = plan(few, ch, 210, lim, 2);
-  assert.deepEqual(none.jobs, [], 'no tree big enough to be worth a run: wait for the flush');
-  assert.equal(none.wakeAt, 230, 'the settle window, as before');
 });
