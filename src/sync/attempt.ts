@@ -102,6 +102,12 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
           if (connectionsFull(results[i]!.outcome)) await delay(wait, undefined, { signal: ctx.signal }).catch(() => {});
         }
       }
+      // A directory above the units is set by several parts. Where the remote has a file (or a
+      // link) in its place, each of them replaces it, and one that lstat'ed the file just before
+      // another part put the directory there fails to unlink a directory ("could not make way for
+      // new directory", exit 23). Alone, the part finds the directory in place: a part that did not
+      // fully land runs once more after the others, before the outcome counts.
+      for (let i = 0; i < runs.length && !ctx.signal.aborted; i++) if (results[i]!.outcome.class === 'partial') results[i] = await runs[i]!();
       return combineParts(results);
     });
     return retractLate(req, [''], excluded, paths, res, ctx);
