@@ -7,13 +7,13 @@
  *
  * Usage (a measurement: under the bench lock): TMPDIR=/mnt/jfs flock /work/bench.lock node --import tsx test/bench/fold-cost.ts
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startRsyncDaemon } from '../support/rsyncd.js';
 import { tempDir } from '../support/tree.js';
 import { meterFor, reapedChildrenMs } from './cpu.js';
+import { pushTo } from './push.js';
 
 async function main() {
   const d = await startRsyncDaemon({ modules: ['m'] });
@@ -28,14 +28,7 @@ async function main() {
     await writeFile(join(src.path, rel), seed.subarray(i * 3, i * 3 + size));
     rels.push(rel);
   }
-  const push = (extra: string[], list: string[]) => new Promise<void>((resolve, reject) => {
-    const argv = ['-n', '10', 'ionice', '-c2', '-n7', 'rsync', '--info=stats1', ...extra, '-artz', '-R', '--files-from=-', '--from0', '--port=' + d.port, `--password-file=${d.passwordFile}`, '--sockopts=TCP_NODELAY', './', `${d.user}@127.0.0.1::m/`];
-    const p = spawn('nice', argv, { cwd: src.path, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.stdin.end(list.map((r) => `./${r}\0`).join(''));
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rsync exit ${code}: ${err}`))));
-  });
+  const push = (extra: string[], list: string[]) => pushTo(d, src.path, extra, list);
   const dirs = [...new Set(rels.map((r) => r.split('/')[0]!))];
   await push(['-r', '--delete'], dirs);
   const forms: Record<string, [string[], string[]]> = {

@@ -8,13 +8,14 @@
  *
  * Usage (under the bench lock): DIRS=80 RIDING=200 FR=50 FA=20 TMPDIR=/mnt/jfs flock /work/bench.lock node --import tsx test/bench/fold-job.ts
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startRsyncDaemon } from '../support/rsyncd.js';
 import { tempDir } from '../support/tree.js';
 import { meterFor, reapedChildrenMs } from './cpu.js';
+import { pushTo } from './push.js';
 
 async function main() {
   const d = await startRsyncDaemon({ modules: ['m'] });
@@ -31,14 +32,7 @@ async function main() {
     sizes.push(size);
     await writeFile(join(src.path, rel), seed.subarray(i * 3, i * 3 + size));
   }
-  const push = (extra: string[], list: string[]) => new Promise<void>((resolve, reject) => {
-    const argv = ['-n', '10', 'ionice', '-c2', '-n7', 'rsync', '--info=stats1', ...extra, '-artz', '-R', '--files-from=-', '--from0', '--port=' + d.port, `--password-file=${d.passwordFile}`, '--sockopts=TCP_NODELAY', './', `${d.user}@127.0.0.1::m/`];
-    const p = spawn('nice', argv, { cwd: src.path, stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.stdin.end(list.map((r) => `./${r}\0`).join(''));
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`rsync exit ${code}: ${err}`))));
-  });
+  const push = (extra: string[], list: string[]) => pushTo(d, src.path, extra, list);
   const dirs = [...new Set(Array.from({ length: 1000 }, (_, i) => `t${String(Math.floor(i / 50)).padStart(2, '0')}`))];
   await push(['-r', '--delete'], dirs);
   spawnSync('cp', ['-a', `${dest}/.`, pristine.path]);
