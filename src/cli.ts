@@ -3,6 +3,7 @@
  * Command line: parse arguments, pick the mode, map errors to exit codes. Nothing else: the
  * engine does the work, src/daemon.ts detaches, src/log.ts prints.
  */
+import './tiering.js'; // first: V8's tiering before any other module runs (see the file)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError, ExitCode, TssersyncError } from './errors.js';

@@ -156,6 +156,10 @@ export class Engine {
     await recover(recovery, { fullSync: this.opts.fullSync === true, uncleanPrevious });
     this.#startTimers();
     this.#replays.kick();
+    // Each remote is asked whether it takes --delete-missing-args now, not at the first delete: the
+    // answer costs one connection either way, and asked here it is neither the first delete's
+    // wait nor one more run in the middle of a burst.
+    for (const lane of this.#wiring.lanes.values()) lane.prepare();
   }
 
   /** Stop intake, stop running jobs, persist what is not confirmed; the next start sends it first. */

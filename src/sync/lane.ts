@@ -314,6 +314,12 @@ export class Lane {
     return { parts, minEntries: conf?.minEntries ?? DEFAULT_MIN_ENTRIES };
   }
 
+  /** Asks the remote now what the first delete would ask (engine start): in the background, the answer cached. */
+  prepare(): void {
+    if (this.#state !== 'running') return;
+    this.#deleteForm(true).catch(() => undefined);
+  }
+
   #deleteForm(probe: boolean): Promise<DeleteForm> {
     if (this.#form) return this.#form;
     if (!probe) return Promise.resolve('unknown');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFile, chmod, cp, lstat, mkdir, rename, rm, utimes, writeFile, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../../src/engine.js';
@@ -384,4 +385,43 @@ test('-n 1: a change made while a replay holds the only worker lands as soon as 
   } finally {
     await engine.stop('test');
   }
+});
+
+/**
+ * The --delete-missing-args probe runs when the engine starts, not at the first delete: asked there
+ * it was one more connection in the middle of a burst, and the first delete waited for it. An rsync
+ * wrapper logs every run (the probe is the one run from the temp dir with --delete-missing-args).
+ */
+test('each remote is probed for --delete-missing-args at start, once: the first delete waits for no probe', async () => {
+  const bin = join(work.path, 'probe-log-rsync');
+  const log = join(work.path, 'probe-log.txt');
+  await writeFile(
+    bin,
+    `#!${process.execPath}
+const { spawnSync } = require('node:child_process');
+const { appendFileSync } = require('node:fs');
+const args = process.argv.slice(2);
+appendFileSync(${JSON.stringify(log)}, (args.includes('--delete-missing-args') && process.cwd() === ${JSON.stringify(tmpdir())} ? 'probe' : 'run') + '\\n');
+process.exit(spawnSync('rsync', args, { stdio: 'inherit' }).status ?? 1);
+`,
+    { mode: 0o755 },
+  );
+  const probes = async (): Promise<number> => (existsSync(log) ? (await readFile(log, 'utf8')).split('\n').filter((l) => l === 'probe').length : 0);
+  const base = makeConfig(work.path, []).rsync;
+  await withEngine(
+    'probe-at-start',
+    async (src, dst) => {
+      // Nothing has changed yet: the probe is already there.
+      await waitFor(async () => (await probes()) === 1, 10_000, 'the probe at start');
+      // Two files: a root left empty halts deletes (core/safety.ts).
+      await writeFile(join(src, 'keep'), 'k');
+      await writeFile(join(src, 'f'), 'x');
+      await waitForSameTree(src, dst);
+      await rm(join(src, 'f'));
+      await waitForSameTree(src, dst);
+      assert.equal(await probes(), 1);
+    },
+    'backup',
+    { rsync: { ...base, binary: bin } },
+  );
 });
