@@ -18,7 +18,7 @@
  * ratios. Usage:
  *   npm run bench [-- --scenarios burst1k,storm --reps 3 --samples 20 --params=-artuz
  *                     --xml '<priority nice="0"/>' --out docs/benchmarks.md --trace FILE --files
- *                     --sync --cli OTHER/dist/cli.js]
+ *                     --sync --drop-caches --cli OTHER/dist/cli.js]
  * `--params=-a` gives tssersync bare's own options (the stock `-artuz` compresses, bare does not);
  * `--files` has the daemon log every file it receives and counts them per run (a file sent twice
  * shows as received > distinct). `--sync` writes the page cache's dirty data back before each run (see
@@ -39,7 +39,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile, readFile, stat, readdir, rm } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -98,6 +98,15 @@ const { values } = parseArgs({
      * with it, 1.9-6.9 s without): those came from elsewhere (docs/benchmarks.md).
      */
     sync: { type: 'boolean', default: false },
+    /**
+     * As root: `--sync`, then the clean page cache dropped (/proc/sys/vm/drop_caches), before each
+     * measured run. Nothing is deleted between runs, so each 10k run leaves ~1.1 GB in the page cache
+     * (twice that through a loop device's backing file); once free memory runs out, every later
+     * run's writes pay for reclaim: the ninth session saw the receiving daemon's system time go
+     * from 1.0-1.9 s to 3.5-4.4 s from the fourth or fifth run of a bench on, bare's and
+     * tssersync's alike, whichever came first.
+     */
+    'drop-caches': { type: 'boolean', default: false },
     /** Empty the modules and remove the trees between runs, as before (see the header: it taxes the next run's file creations on a journal-less ext4). */
     'delete-between': { type: 'boolean', default: false },
   },
@@ -197,8 +206,9 @@ function moduleOf(kind: 'bare' | 'live', scenario: string, rep: number): string 
 
 /** See --sync. Twice: the loop device's writeback dirties its backing file, which the second pass writes. */
 function syncDisks(): void {
-  if (!values.sync) return;
+  if (!values.sync && !values['drop-caches']) return;
   for (let i = 0; i < 2; i++) spawnSync('sync', [], { stdio: 'ignore' });
+  if (values['drop-caches']) writeFileSync('/proc/sys/vm/drop_caches', '1');
 }
 
 async function bareRun(b: Bench, shape: Shape, rep: number, name: string): Promise<Run> {
@@ -497,7 +507,7 @@ async function main(): Promise<void> {
     }
     log(
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
-        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}${values.sync ? 'sync(1) before each run; ' : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}${values['drop-caches'] ? 'sync(1) and the clean page cache dropped before each run; ' : values.sync ? 'sync(1) before each run; ' : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
     );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
