@@ -314,10 +314,17 @@ export class Lane {
     return { parts, minEntries: conf?.minEntries ?? DEFAULT_MIN_ENTRIES };
   }
 
-  /** Asks the remote now what the first delete would ask (engine start): in the background, the answer cached. */
+  /**
+   * Asks the remote now what the first delete would ask (engine start): in the background, the
+   * answer cached. Through the queue, like any job: it is an rsync run, and `-n` bounds them all.
+   */
   prepare(): void {
-    if (this.#state !== 'running') return;
-    this.#deleteForm(true).catch(() => undefined);
+    if (this.#state !== 'running' || this.#form) return;
+    this.#queue
+      .add(async () => {
+        if (this.#state === 'running') await this.#deleteForm(true);
+      })
+      .catch(() => undefined);
   }
 
   #deleteForm(probe: boolean): Promise<DeleteForm> {

@@ -361,6 +361,47 @@ for (const probeOk of [false, true]) {
   });
 }
 
+test('the probe asked at start (Lane.prepare) waits for a slot like any job: -n 1 never runs two rsyncs at once', async () => {
+  const { src, dst } = await fresh();
+  const t = await tempDir('tss-probe-slot-');
+  cleanups.push(t.cleanup);
+  const log = join(t.path, 'runs.log');
+  const bin = join(t.path, 'rsync');
+  // Logs each run's start and end, and whether another run was still going when it started.
+  await writeFile(
+    bin,
+    `#!${process.execPath}
+const { spawnSync } = require('node:child_process');
+const { appendFileSync, existsSync, writeFileSync, rmSync } = require('node:fs');
+const lock = ${JSON.stringify(join(t.path, 'running'))};
+const kind = process.argv.includes('--delete-missing-args') && process.cwd() === ${JSON.stringify(tmpdir())} ? 'probe' : 'job';
+appendFileSync(${JSON.stringify(log)}, kind + (existsSync(lock) ? ' overlapping' : '') + '\\n');
+writeFileSync(lock, '');
+const r = spawnSync('rsync', process.argv.slice(2), { stdio: 'inherit' });
+if (kind === 'job') spawnSync('sleep', ['0.3']);
+rmSync(lock, { force: true });
+process.exit(r.status ?? 1);
+`,
+    { mode: 0o755 },
+  );
+  const lane = new Lane({ remote: remoteOf(daemon), rsync: { ...rsync, binary: bin }, concurrency: 1, retries: 0, emit: () => {}, adaptive: false });
+  cleanups.push(() => lane.stop('abort'));
+  await put(src, 'a', 'a');
+  const job = lane.run({ root: src, action: 'path', paths: ['a'] });
+  lane.prepare();
+  lane.prepare(); // asked twice: still one probe
+  const first = await job;
+  assert.equal(first.ok, true, JSON.stringify(first.outcome));
+  await lane.onIdle();
+  assert.deepEqual((await readFile(log, 'utf8')).trim().split('\n'), ['job', 'probe']);
+  // The answer is kept: a delete now needs no probe of its own.
+  await rm(join(src, 'a'));
+  await put(src, 'b', 'b');
+  assert.equal((await lane.run({ root: src, action: 'path', paths: ['a', 'b'] })).ok, true);
+  assert.deepEqual((await readFile(log, 'utf8')).trim().split('\n'), ['job', 'probe', 'job']);
+  assert.deepEqual(await treeDiff(src, dst), []);
+});
+
 test('rsync missing or the root gone: an outcome, never an exception, and the paths come back', async () => {
   const { src } = await fresh();
   const { lane } = laneFor(remoteOf(daemon), { rsync: { ...rsync, binary: '/nonexistent/rsync' }, retries: 0 });
