@@ -384,7 +384,7 @@ process.exit(r.status ?? 1);
 `,
     { mode: 0o755 },
   );
-  const lane = new Lane({ remote: remoteOf(daemon), rsync: { ...rsync, binary: bin }, concurrency: 1, retries: 0, emit: () => {}, adaptive: false });
+  const lane = new Lane({ remote: remoteOf(daemon), rsync: { ...rsync, binary: bin }, concurrency: 1, retries: 0, emit: () => {}, debug: false, adaptive: false });
   cleanups.push(() => lane.stop('abort'));
   await put(src, 'a', 'a');
   const job = lane.run({ root: src, action: 'path', paths: ['a'] });
