@@ -4,9 +4,9 @@
  *
  * Why. V8 compiles a function with TurboFan once it has executed about three interrupt budgets
  * (3 × 66 KB) of bytecode. tssersync's per-event code (resolve, change set, planner, lane) runs a
- * few thousand times per burst and then idles, so most of that
- * compile work (on V8's worker threads, CPU the server's application does not get) is spent on
- * code that will not run long enough to pay it back. With the budget 32 times larger, code must
+ * few thousand times per burst and then idles, so most of that compile work (on V8's worker
+ * threads, CPU the server's application does not get) is spent on code that will not run long
+ * enough to pay it back. With the budget 32 times larger, code must
  * run ~100,000 times before TurboFan takes it: the storm's per-event paths stay in Sparkplug (the
  * baseline compiler), while the real hot loops (a 1M-entry scan, a full sync's entry count) still
  * reach TurboFan within their first tenth of a second.
@@ -15,7 +15,7 @@
  * 0.32-0.36 s. `--max-opt=1` (no TurboFan at all) saved the same in the storm but runs a tight
  * loop ~19 times slower, which the 1M-file scans would pay.
  *
- * Not in the watcher child: it does little per event (70-100 ms of CPU in the storm either way,
+ * Not in the watcher child: it does little per event (50-110 ms of CPU in the storm either way,
  * 4 runs each), and its start-up scan of 20,000+ directories is the kind of loop TurboFan pays for.
  *
  * `TSSERSYNC_V8_TIERING=default` leaves V8's own settings (to compare, or if this ever hurts);

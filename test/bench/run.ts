@@ -111,6 +111,7 @@ const { values } = parseArgs({
     'delete-between': { type: 'boolean', default: false },
   },
 });
+if (values['drop-caches'] && process.getuid?.() !== 0) throw new Error('--drop-caches writes /proc/sys/vm/drop_caches: run the bench as root, or leave the option out');
 const SCENARIOS = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean) as Scenario[];
 for (const s of SCENARIOS) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`);
 const REPS = Number(values.reps);
