@@ -2,7 +2,7 @@
  * The one typed configuration the rest of tssersync reads. Sersync's XML (and its quirks) is
  * translated into this shape in src/config/ and nowhere else.
  */
-import type { Priority } from '../sync/priority.js';
+import type { Priority, Renice } from '../sync/priority.js';
 
 /** Where rsync sends: an rsync daemon module (`host::module`) or an ssh path (`host:path`). */
 export interface RemoteConfig {
@@ -69,6 +69,8 @@ export interface RsyncSettings {
   readonly fullSync?: { readonly parts: number | 'auto'; readonly minEntries: number };
   /** Words started before `binary` (`nice -n 10 ionice -c2 -n7`), resolved by the lane at start. */
   readonly launcher?: readonly string[];
+  /** Or the priority set on each rsync once it runs (src/sync/priority.ts), resolved by the lane at start. */
+  readonly renice?: Renice;
   /**
    * The real-time excludes (`Config.excludes`), applied by every rsync run on every route
    * (src/sync/excludes.ts): one exclude model. @default none

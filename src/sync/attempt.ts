@@ -69,7 +69,7 @@ export async function attempt(req: SyncRequest, paths: readonly string[], ctx: A
   if (!req.full && !paths.every(isExactName)) return viaExactAncestors(req, paths, ctx);
   const { remote, rsync, signal } = ctx;
   const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
-  const common = { signal, ...(remotePath ? { remotePath } : {}) };
+  const common = { signal, ...(remotePath ? { remotePath } : {}), ...(rsync.renice ? { renice: rsync.renice } : {}) };
   // One exclude model (excludes.ts): the real-time filter applies to every route that reaches here.
   const live = rsync.excludes ?? [];
   if (req.full) {
@@ -147,7 +147,7 @@ async function seedRenames(root: string, renames: readonly Rename[], present: re
   for (const s of skipped) ctx.onSeed?.(s.rename, { why: s.why });
   for (const seed of seeds) {
     if (ctx.signal.aborted) return;
-    const outcome = await runSeed(seed, (argv, stdin) => runRsync(argv, { cwd: root, signal: ctx.signal, ...stdin }));
+    const outcome = await runSeed(seed, (argv, stdin) => runRsync(argv, { cwd: root, signal: ctx.signal, ...stdin, ...(ctx.rsync.renice ? { renice: ctx.rsync.renice } : {}) }));
     for (const r of seed.renames) ctx.onSeed?.(r, { outcome, argv: redactArgv(seed.argv) });
   }
 }
@@ -190,7 +190,7 @@ async function retractLate(req: SyncRequest, trees: readonly string[], before: r
 async function send(req: SyncRequest, present: string[], missing: string[], ignoreTimes: boolean, rulesFile: string | undefined, ctx: AttemptContext): Promise<AttemptResult> {
   const { remote, rsync, signal } = ctx;
   const remotePath = remote.mode === 'ssh' && remote.module.startsWith('/') ? remote.module : undefined;
-  const common = { signal, ...(remotePath ? { remotePath } : {}) };
+  const common = { signal, ...(remotePath ? { remotePath } : {}), ...(rsync.renice ? { renice: rsync.renice } : {}) };
   const rules = rulesFile ? { rulesFile } : {};
   const tops = await missingTops(req.root, missing);
   /** Failed stdin entries back to the requested paths they stand for. */

@@ -28,7 +28,7 @@ export async function probeDeleteMissingArgsDetailed(
 ): Promise<{ answer: ProbeAnswer; outcome: RsyncOutcome }> {
   const name = `.tssersync-probe-${randomBytes(8).toString('hex')}`;
   const argv = buildRsyncArgv({ remote, rsync, action: 'path', deleteMissing: true, ignoreTimes: false });
-  const outcome = await runRsync(argv, { cwd: tmpdir(), stdinPaths: [name], ...(signal ? { signal } : {}) });
+  const outcome = await runRsync(argv, { cwd: tmpdir(), stdinPaths: [name], ...(signal ? { signal } : {}), ...(rsync.renice ? { renice: rsync.renice } : {}) });
   if (outcome.exitCode === 0) return { answer: 'supported', outcome };
   const rejected = outcome.exitCode === 1 || outcome.exitCode === 2 || outcome.exitCode === 4 || /invalid file mode|protocol incompatibility|unknown option/i.test(outcome.stderrTail);
   return { answer: rejected ? 'unsupported' : 'unknown', outcome };
@@ -126,5 +126,5 @@ export function runFallbackDelete(
 ): Promise<RsyncOutcome> {
   const argv = buildDeleteFallbackArgv({ remote, rsync, parent });
   opts.onArgv?.(redactArgv(argv));
-  return runRsync(argv, { cwd: root, stdinBytes: deleteFallbackRules(parent, names, opts.mode), ...(opts.signal ? { signal: opts.signal } : {}) });
+  return runRsync(argv, { cwd: root, stdinBytes: deleteFallbackRules(parent, names, opts.mode), ...(opts.signal ? { signal: opts.signal } : {}), ...(rsync.renice ? { renice: rsync.renice } : {}) });
 }

@@ -24,7 +24,7 @@ import { autoParts, DEFAULT_MIN_ENTRIES, type FullSyncSplit, type PartPlan } fro
 import { probeDeleteMissingArgsDetailed } from './delete.js';
 import { failureText } from './messages.js';
 import { racedPaths } from './vanished.js';
-import { findPriorityTools, missingToolText, priorityPrefix, type PriorityTools } from './priority.js';
+import { findPriorityTools, missingToolText, ownNice, priorityPrefix, reniceFor, reniceSupported, type PriorityTools } from './priority.js';
 import type { RsyncProgress } from './stats.js';
 import type { JobResult, OutcomeClass, RsyncOutcome, SyncRequest } from './types.js';
 import type { Rename } from '../core/types.js';
@@ -76,6 +76,8 @@ export class Lane {
   /** The configured settings with the priority launcher resolved. */
   readonly #rsync: RsyncSettings;
   readonly #queue: PQueue;
+  /** A priority that could not be set on a running rsync was reported (once per lane). */
+  #priorityReported = false;
   readonly #abort = new AbortController();
   readonly #waiting = new Set<Ticket>();
   #state: LaneState = 'running';
@@ -96,7 +98,7 @@ export class Lane {
 
   constructor(o: LaneOptions) {
     this.#o = o;
-    this.#rsync = withLauncher(o.rsync, o.emit);
+    this.#rsync = resolvePriority(o.rsync, o.remote, o.emit);
     this.#cores = o.cores ?? availableParallelism();
     this.#readCpu = o.cpuTimes ?? cpuTimes;
     this.#cpuAt = this.#readCpu();
@@ -266,6 +268,11 @@ export class Lane {
           this.#history.finish(token, req.root, req.action, [...remaining, ...after].filter((p) => !failedSet.has(p)), prep.at, Date.now(), true, vouches(req, res.failed));
           progress?.flush();
           last = res.outcome;
+          if (res.outcome.priorityError !== undefined && !this.#priorityReported) {
+            // Replication goes on at rsync's inherited priority; said once per lane.
+            this.#priorityReported = true;
+            emit({ type: 'info', level: 'warn', message: `rsync to ${remote.id}: ${res.outcome.priorityError}; rsync runs at tssersync's own priority (<priority> in the config)` });
+          }
           const sent = res.outcome.bytesSent;
           if (sent !== undefined && sent > 0) {
             emit({ type: 'transfer', level: 'debug', message: `rsync to ${remote.id}: ${sent} byte(s) sent from ${req.root}`, remote: remote.id, root: req.root, bytesSent: sent });
@@ -370,9 +377,17 @@ export class Lane {
   }
 }
 
-/** `rsync` with `launcher` set from its priority and the tools this machine has. */
-function withLauncher(rsync: RsyncSettings, emit: Emit): RsyncSettings {
-  if (!rsync.priority || rsync.launcher) return rsync;
+/**
+ * `rsync` with its priority resolved (priority.ts): set on each rsync once it runs where the remote
+ * is a daemon and this system can (no extra exec per run); else `launcher` words from the tools
+ * this machine has (ssh remotes: rsync forks ssh at once).
+ */
+export function resolvePriority(rsync: RsyncSettings, remote: RemoteConfig, emit: Emit): RsyncSettings {
+  if (!rsync.priority || rsync.launcher || rsync.renice) return rsync;
+  if (rsync.priority.nice === 0 && !rsync.priority.ionice) return rsync;
+  if (remote.mode === 'daemon' && process.env['TSSERSYNC_PRIORITY_LAUNCHER'] !== '1' && reniceSupported(rsync.priority)) {
+    return { ...rsync, renice: reniceFor(rsync.priority, ownNice()) };
+  }
   tools ??= findPriorityTools();
   const missing = missingToolText(rsync.priority, tools);
   if (missing && !toolsReported) {

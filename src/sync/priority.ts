@@ -2,15 +2,27 @@
  * The application comes first: rsync children run at a lower CPU and I/O priority, so a burst the
  * application writes is slowed as little as possible by its own replication.
  *
- * Node's spawn has no priority option, and setting it after spawn races the child's first reads.
- * So the child is started through coreutils' `nice` and util-linux' `ionice`, as argv words (no
- * shell): `nice -n 10 ionice -c2 -n7 rsync …`. Both exec the next word, so the pid we hold is
- * rsync's own once it runs. Everything here is pure but findPriorityTools(), which looks in PATH
- * once, when a lane starts.
+ * Node's spawn has no priority option. Two ways, chosen per remote by the lane:
+ * - **Set on the running rsync** (`Renice`, daemon remotes): right after spawn returns (libuv
+ *   returns once rsync has exec'd), `setpriority` (os.setPriority) and `ioprio_set` (a system call
+ *   through koffi, src/libc.ts) on its pid. A client talking to an rsync daemon is one process
+ *   (it forks nothing), and its file list comes on stdin, written after this, so everything it
+ *   reads or sends runs at the lowered priority; what runs before is its own start-up. No extra
+ *   exec: the launchers below cost ~5 ms of every run's latency (two execs; measured in
+ *   docs/benchmarks.md, "Tenth session").
+ * - **Launcher words** (ssh remotes, and wherever the system call is not there): the child is
+ *   started through coreutils' `nice` and util-linux' `ionice`, as argv words (no shell):
+ *   `nice -n 10 ionice -c2 -n7 rsync …`. Both exec the next word, so the pid we hold is rsync's own
+ *   once it runs. Over ssh rsync forks ssh at once, which a priority set after spawn could miss.
+ *
+ * Everything here is pure but findPriorityTools() (PATH, once per lane), reniceSupported() and
+ * applyRenice() (system calls).
  *
  * Never the idle I/O class by default: under a sustained write load an idle-class reader gets no
  * disk time at all, and replication would starve without bound.
  */
+import { getPriority, setPriority } from 'node:os';
+import { lastErrno, libcFunc } from '../libc.js';
 import { findExecutable } from './which.js';
 
 /** `best-effort:N` (class 2, level 0-7) or `idle` (class 3). */
@@ -77,4 +89,87 @@ export function missingToolText(p: Priority, tools: PriorityTools): string | und
   if (p.nice > 0 && !tools.nice) lost.push(`\`nice\` is not installed: rsync runs at normal CPU priority`);
   if (p.ionice && !tools.ionice) lost.push(`\`ionice\` (util-linux) is not installed: rsync runs at normal I/O priority${p.nice > 0 && tools.nice ? `, nice ${p.nice} only` : ''}`);
   return lost.length ? lost.join('; ') : undefined;
+}
+
+// --- set on the running rsync ---------------------------------------------------------------
+
+/** What to set on a running rsync: its absolute nice value and I/O priority (undefined: leave). */
+export interface Renice {
+  readonly nice: number | undefined;
+  /** The `ioprio_set` value: class << 13 | level. */
+  readonly ioprio: number | undefined;
+}
+
+/** `ioprio_set` numbers (glibc has no wrapper): the generic table (arm64) and x86's. */
+const IOPRIO_SET: Partial<Record<string, number>> = { x64: 251, ia32: 289, arm64: 30 };
+const IOPRIO_GET: Partial<Record<string, number>> = { x64: 252, ia32: 290, arm64: 31 };
+const IOPRIO_WHO_PROCESS = 1;
+const IOPRIO_CLASS_SHIFT = 13;
+
+/** The kernel's value for an I/O class (include/uapi/linux/ioprio.h). */
+export function ioprioValue(c: IoClass): number {
+  return c.kind === 'idle' ? 3 << IOPRIO_CLASS_SHIFT : (2 << IOPRIO_CLASS_SHIFT) | c.level;
+}
+
+/**
+ * The values to set for `p` on a child of a process at nice `ownNice`: `nice -n N` adds N to the
+ * niceness it inherits (at most 19), and so does this; the I/O class is absolute, as ionice's.
+ */
+export function reniceFor(p: Priority, ownNice: number): Renice {
+  return { nice: p.nice > 0 ? Math.min(19, ownNice + p.nice) : undefined, ioprio: p.ionice ? ioprioValue(p.ionice) : undefined };
+}
+
+type Syscall = (n: number, ...typed: unknown[]) => number;
+let syscall: Syscall | null | undefined;
+
+function syscallFn(): Syscall | undefined {
+  if (syscall === undefined) syscall = libcFunc<Syscall>('long syscall(long number, ...)') ?? null;
+  return syscall ?? undefined;
+}
+
+/**
+ * Whether `p` can be set on a running rsync here: Linux, and where it asks for an I/O class, a
+ * working `ioprio_get` (koffi loads, the architecture's number is known, no seccomp filter refuses it).
+ */
+export function reniceSupported(p: Priority): boolean {
+  if (process.platform !== 'linux') return false;
+  if (!p.ionice) return true;
+  const n = IOPRIO_GET[process.arch];
+  const call = syscallFn();
+  if (n === undefined || IOPRIO_SET[process.arch] === undefined || !call) return false;
+  try {
+    return call(n, 'int', IOPRIO_WHO_PROCESS, 'int', 0) >= 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sets `r` on process `pid` (a child of ours, just spawned). Returns what failed, as an operator
+ * sentence; a child that already exited (ESRCH) is no failure.
+ */
+export function applyRenice(pid: number, r: Renice): string | undefined {
+  const failed: string[] = [];
+  if (r.nice !== undefined) {
+    try {
+      setPriority(pid, r.nice);
+    } catch (err) {
+      // os.setPriority throws a SystemError: its `code` is ERR_SYSTEM_ERROR, the errno is in `info`.
+      const code = (err as { info?: { code?: string } }).info?.code ?? (err as NodeJS.ErrnoException).code;
+      if (code !== 'ESRCH') failed.push(`nice ${r.nice}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (r.ioprio !== undefined) {
+    const n = IOPRIO_SET[process.arch];
+    const call = syscallFn();
+    const ok = n !== undefined && call !== undefined && call(n, 'int', IOPRIO_WHO_PROCESS, 'int', pid, 'int', r.ioprio) === 0;
+    const ESRCH = 3;
+    if (!ok && lastErrno() !== ESRCH) failed.push(`I/O priority: ioprio_set failed (errno ${lastErrno()})`);
+  }
+  return failed.length ? `could not lower rsync's priority: ${failed.join('; ')}` : undefined;
+}
+
+/** This process's own nice value (the one its children inherit). */
+export function ownNice(): number {
+  return getPriority();
 }

@@ -8,6 +8,7 @@ import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
+import { applyRenice, type Renice } from './priority.js';
 import type { RsyncOutcome } from './types.js';
 
 export interface RunOptions {
@@ -30,6 +31,11 @@ export interface RunOptions {
    * stdout then goes to a memory file (output-file.ts), not a pipe, where it can.
    */
   readonly onProgress?: (p: RsyncProgress) => void;
+  /**
+   * The priority to set on rsync as soon as it runs (priority.ts, a daemon remote's lane): before
+   * its file list is written to stdin, so it reads and sends nothing at its parent's priority.
+   */
+  readonly renice?: Renice;
 }
 
 /** How often a full sync's latest progress line is read (lane.ts passes it on at most every 500 ms). */
@@ -53,6 +59,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     let stdout = '';
     let overflow = false;
     let spawnError: string | undefined;
+    let priorityError: string | undefined;
     let settled = false;
     let output: OutputFile | undefined;
     let poll: NodeJS.Timeout | undefined;
@@ -90,6 +97,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
         failedPaths,
         spawnError,
         bytesSent: bytesSentFromStdout(stdout),
+        ...(priorityError !== undefined ? { priorityError } : {}),
       });
     };
     if (bin === undefined) {
@@ -118,6 +126,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
       finish(null, null);
       return;
     }
+    if (opts.renice && child.pid !== undefined) priorityError = applyRenice(child.pid, opts.renice);
     if (output) {
       const onProgress = opts.onProgress!;
       let seen = '';

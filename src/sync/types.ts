@@ -19,6 +19,8 @@ export interface RsyncOutcome {
   readonly spawnError: string | undefined;
   /** Bytes rsync said it sent (its stats line); undefined when it printed none. */
   readonly bytesSent?: number | undefined;
+  /** The priority could not be set on the running rsync (RunOptions.renice): what failed. */
+  readonly priorityError?: string;
 }
 
 /** One unit of work for a lane, built from a planner job. */

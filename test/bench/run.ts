@@ -90,6 +90,12 @@ const { values } = parseArgs({
      */
     'daemon-nice': { type: 'string' },
     /**
+     * Put the receiving daemon's modules (and its config) under this directory instead of TMPDIR,
+     * e.g. /dev/shm: with `--daemon-nice 19` the closest this one machine comes to a receiver on
+     * another host, whose writes share neither the writer's cores nor its disk.
+     */
+    'daemon-tmp': { type: 'string' },
+    /**
      * sync(1) before each measured run, bare's and tssersync's alike, outside the window: each run
      * starts with nothing dirty in the page cache. Without it a run may share the cores and the
      * disk with the writeback of the runs before it (1.1 GB per 10k run: its source and its
@@ -472,7 +478,13 @@ async function latency(b: Bench, log: (s: string) => void): Promise<void> {
 async function main(): Promise<void> {
   const work = await tempDir('tss-bench-');
   const perRun = SCENARIOS.filter((s) => s !== 'latency').flatMap((s) => Array.from({ length: REPS }, (_, rep) => [moduleOf('bare', s, rep), moduleOf('live', s, rep)]).flat());
-  const daemon = await startRsyncDaemon({ modules: [...new Set(['bare', 'live', 'one', ...perRun])], ...(values.files ? { moduleExtra: ['transfer logging = yes'] } : {}) });
+  // --daemon-tmp: the daemon's modules on another file system (os.tmpdir() reads TMPDIR at each call).
+  const tmp = process.env['TMPDIR'];
+  if (values['daemon-tmp'] !== undefined) process.env['TMPDIR'] = values['daemon-tmp'];
+  const daemon = await startRsyncDaemon({ modules: [...new Set(['bare', 'live', 'one', ...perRun])], ...(values.files ? { moduleExtra: ['transfer logging = yes'] } : {}) }).finally(() => {
+    if (tmp === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = tmp;
+  });
   const daemonCpu = await meterFor(daemon.pid!, 'daemon');
   if (values['daemon-nice'] !== undefined) {
     const r = spawnSync('renice', ['-n', values['daemon-nice'], '-p', String(daemon.pid)], { encoding: 'utf8' });
@@ -508,7 +520,7 @@ async function main(): Promise<void> {
     }
     log(
       `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, load average ${load0.toFixed(1)} at start and ${loadavg()[0]!.toFixed(1)} at the end (shared: other test runs use the same cores); ` +
-        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}${values['drop-caches'] ? 'sync(1) and the clean page cache dropped before each run; ' : values.sync ? 'sync(1) before each run; ' : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
+        `${fsKindText(await fsKindOf(work.path))} (TMPDIR; the daemon's modules too); ${values['daemon-nice'] !== undefined ? `receiving daemon at nice ${values['daemon-nice']}; ` : ''}${values['daemon-tmp'] !== undefined ? `its modules under ${values['daemon-tmp']} (${fsKindText(await fsKindOf(values['daemon-tmp']))}); ` : ''}${values['drop-caches'] ? 'sync(1) and the clean page cache dropped before each run; ' : values.sync ? 'sync(1) before each run; ' : ''}commonParams ${values.params}${values.xml ? `, <tssersync> extra ${values.xml}` : ''}; CPU of tssersync's tree: ${b.cpuHow || 'n/a'}; of the daemon: ${daemonCpu.how}; of bare's rsync client: /proc/self/stat cutime+cstime`,
     );
     if (values.out) {
       const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');

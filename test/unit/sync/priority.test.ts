@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PRIORITY, missingToolText, parseIoClass, priorityPrefix, withPriority } from '../../../src/sync/priority.js';
+import { spawnSync } from 'node:child_process';
+import { getPriority } from 'node:os';
+import type { RemoteConfig } from '../../../src/config/types.js';
+import { resolvePriority } from '../../../src/sync/lane.js';
+import { applyRenice, DEFAULT_PRIORITY, ioprioValue, missingToolText, parseIoClass, priorityPrefix, reniceFor, withPriority } from '../../../src/sync/priority.js';
 
 const both = { nice: '/usr/bin/nice', ionice: '/usr/bin/ionice' };
 
@@ -30,4 +34,32 @@ test('ionice classes', () => {
   assert.equal(parseIoClass('off'), 'off');
   assert.equal(parseIoClass('realtime:0'), undefined);
   assert.equal(parseIoClass('best-effort:8'), undefined);
+});
+
+test('set on the running rsync: nice is added to the niceness it inherits (at most 19), the I/O class is absolute', () => {
+  assert.deepEqual(reniceFor(DEFAULT_PRIORITY, 0), { nice: 10, ioprio: (2 << 13) | 7 });
+  assert.deepEqual(reniceFor(DEFAULT_PRIORITY, 5), { nice: 15, ioprio: (2 << 13) | 7 });
+  assert.deepEqual(reniceFor(DEFAULT_PRIORITY, 15), { nice: 19, ioprio: (2 << 13) | 7 });
+  assert.deepEqual(reniceFor({ nice: 0, ionice: { kind: 'idle' } }, 3), { nice: undefined, ioprio: 3 << 13 });
+  assert.deepEqual(reniceFor({ nice: 7, ionice: undefined }, 0), { nice: 7, ioprio: undefined });
+  assert.equal(ioprioValue({ kind: 'best-effort', level: 0 }), 2 << 13);
+});
+
+test('the lane sets the priority on rsync itself for a daemon remote, and through the launchers over ssh (rsync forks ssh at once)', () => {
+  const rsync = { commonParams: ['-a'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, priority: DEFAULT_PRIORITY };
+  const daemon: RemoteConfig = { id: 'h::m', host: 'h', module: 'm', mode: 'daemon', port: undefined, user: undefined, passwordFile: undefined, sshOptions: [] };
+  const d = resolvePriority(rsync, daemon, () => {});
+  assert.equal(d.launcher, undefined);
+  assert.deepEqual(d.renice, reniceFor(DEFAULT_PRIORITY, getPriority()));
+  const s = resolvePriority(rsync, { ...daemon, id: 'h:/m', mode: 'ssh', module: '/m' }, () => {});
+  assert.equal(s.renice, undefined);
+  assert.ok(s.launcher && s.launcher.length > 0 && /nice$/.test(s.launcher[0]!), `launcher ${s.launcher?.join(' ')}`);
+  const off = resolvePriority({ ...rsync, priority: { nice: 0, ionice: undefined } }, daemon, () => {});
+  assert.equal(off.renice, undefined);
+  assert.equal(off.launcher, undefined);
+});
+
+test('a priority set on a process that already exited is no failure', () => {
+  const gone = spawnSync('true').pid;
+  assert.equal(applyRenice(gone, reniceFor(DEFAULT_PRIORITY, getPriority())), undefined);
 });
