@@ -3,7 +3,8 @@
  * new 50 KB file to a local daemon, with tssersync's argv for a path job, started through `nice`
  * and `ionice` (two more execs), through one of them, or directly (the priority then set on the
  * running rsync), against a bare `rsync -a -I --sockopts=TCP_NODELAY` of the same file. ROUNDS
- * rounds (default 15), the forms alternating; prints medians.
+ * rounds (default 15), the forms alternating; prints the median wall time and the client's mean CPU
+ * per run (reaped children's utime+stime: 10 ms ticks, so only the mean over many runs means much).
  *
  * Usage (a measurement: under the bench lock): TMPDIR=/mnt/jfs flock /work/bench.lock node --import tsx test/bench/launch-cost.ts [ROUNDS]
  */
@@ -14,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { startRsyncDaemon } from '../support/rsyncd.js';
 import { tempDir } from '../support/tree.js';
+import { reapedChildrenMs } from './cpu.js';
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 15);
@@ -42,13 +44,16 @@ async function main(): Promise<void> {
     'job, rsync directly, no -z': job([], ['-art']),
   };
   const times = new Map<string, number[]>();
+  const cpu = new Map<string, number>();
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [name, form] of Object.entries(forms)) {
         const f = `f${round}-${name.replace(/\W+/g, '-')}.bin`;
         await writeFile(join(src.path, f), randomBytes(50 * 1024));
         const [argv, stdin] = form(f);
+        const c0 = await reapedChildrenMs();
         const ms = await run(argv, stdin);
+        cpu.set(name, (cpu.get(name) ?? 0) + (await reapedChildrenMs()) - c0);
         times.set(name, [...(times.get(name) ?? []), ms]);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -58,8 +63,8 @@ async function main(): Promise<void> {
     await src.cleanup();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`one new 50 KB file pushed to a local daemon, spawn to exit, medians of ${rounds}:`);
-  for (const [name, xs] of times) console.log(`  ${name.padEnd(28)} ${median(xs).toFixed(1)} ms`);
+  console.log(`one new 50 KB file pushed to a local daemon: spawn to exit (median of ${rounds}), the client's CPU (mean):`);
+  for (const [name, xs] of times) console.log(`  ${name.padEnd(28)} ${median(xs).toFixed(1)} ms, CPU ${((cpu.get(name) ?? 0) / rounds).toFixed(1)} ms`);
 }
 
 await main();
