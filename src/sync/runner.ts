@@ -2,13 +2,13 @@
  * Runs one rsync and returns its outcome. The one place where process failures become values:
  * it never throws. Paths go on stdin NUL-separated; argv is an array; there is no shell.
  */
-import { spawn } from 'node:child_process';
 import { nameFromBytes, nameToBytes } from '../core/names.js';
 import { classifyExit, effectiveExit } from './exit-codes.js';
 import { failedFromStderr } from './stderr-paths.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { bytesSentFromStdout, progressFromStdout, type RsyncProgress } from './stats.js';
 import { applyRenice, type Renice } from './priority.js';
+import { spawnChild, type Child } from './spawn.js';
 import type { RsyncOutcome } from './types.js';
 
 export interface RunOptions {
@@ -112,14 +112,9 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     }
     const stdin = opts.stdinPaths ? nulList(opts.stdinPaths) : opts.stdinBytes;
     output = opts.onProgress ? openOutputFile() : undefined;
-    let child: ReturnType<typeof spawn>;
+    let child: Child;
     try {
-      child = spawn(bin, args, {
-        cwd: opts.cwd,
-        env: opts.env ?? process.env,
-        stdio: [stdin ? 'pipe' : 'ignore', output?.fd ?? 'pipe', 'pipe'],
-        shell: false,
-      });
+      child = spawnChild(bin, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdin: stdin ? 'pipe' : 'ignore', stdout: output?.fd ?? 'pipe' });
     } catch (err) {
       // A synchronous spawn failure (bad argv): an outcome like any other, and no descriptor left open.
       spawnError = err instanceof Error ? err.message : String(err);
