@@ -3,9 +3,10 @@
  * and CLONE_VFORK) through koffi, where node's child_process.spawn forks the whole process first.
  *
  * Why. libuv 1.46 (Node 20) forks on Linux: the kernel copies the parent's page tables, so a spawn
- * costs the main thread 4.6 ms of CPU at 53 MB RSS and 6.9 ms at 159 MB, and blocks it 5-10 ms,
- * while posix_spawn took 0.2 ms and 0.3 ms (a micro-benchmark, docs/benchmarks.md "Tenth
- * session"). Every rsync run pays it, on the thread that also reads the watcher's events.
+ * with piped stdio costs the parent 6.0 ms of CPU at 77 MB RSS and 9.1 ms at 186 MB, and blocks
+ * its main thread 6.6 and 11.6 ms; this way 1.5 and 2.0 ms, blocking it 1.0 and 1.2 ms
+ * (test/bench/spawn-cost.ts; docs/benchmarks.md "Tenth session"). Every rsync run pays it, on the
+ * thread that also reads the watcher's events.
  *
  * What it keeps of node's spawn: argv as an array (no shell), the working directory (addchdir_np),
  * the environment, stdin/stdout/stderr as pipes (net.Socket over the parent's ends: the event loop,
