@@ -73,7 +73,7 @@ let toolsReported = false;
 
 export class Lane {
   readonly #o: LaneOptions;
-  /** The configured settings with the priority launcher resolved. */
+  /** The configured settings with the priority resolved (resolvePriority: set on rsync itself, or launcher words). */
   readonly #rsync: RsyncSettings;
   readonly #queue: PQueue;
   /** A priority that could not be set on a running rsync was reported (once per lane). */
