@@ -221,6 +221,12 @@ class SpawnedChild extends EventEmitter implements Child {
       // a name with a slash is left to the kernel, relative to the new working directory.
       const file = bin.includes('/') ? bin : which(bin, o.env);
       rc = file === undefined ? ENOENT : l.spawn(pid, file, fa, at, [bin, ...args, null], env);
+    } catch (err) {
+      // An FFI error (not a spawn's errno): no child, so the parent's ends go too.
+      if (input) closeSync(input[1]!);
+      if (output) closeSync(output[0]!);
+      closeSync(errors[0]!);
+      throw err;
     } finally {
       l.faDestroy(fa);
       l.atDestroy(at);
