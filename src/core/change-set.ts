@@ -86,6 +86,12 @@ export class ChangeSet {
    * in flight).
    */
   readonly #inFlightBelow = new Map<string, number>();
+  /**
+   * Pending entries below each directory (counted at every strict ancestor): a new tree looks for
+   * the entries it swallows only where there are any. It passed over every pending entry (and
+   * copied them) for each new directory: 23 ms of the CLI's main thread in a storm's profile.
+   */
+  readonly #pendingBelow = new Map<string, number>();
   /** What in-flight trees carry, for unconfirmed() (saved on stop). */
   readonly #inFlightAlso = new Map<string, readonly string[]>();
   /** `also` paths held in all pending trees: bounded by maxTotal like the entries themselves. */
@@ -274,12 +280,12 @@ export class ChangeSet {
   }
 
   /** `p` entered (+1) or left (-1) the in-flight set: every directory above it counts it. */
-  #countBelow(p: string, by: 1 | -1): void {
+  #countBelow(p: string, by: 1 | -1, below: Map<string, number> = this.#inFlightBelow): void {
     for (let anc = p; anc !== ''; ) {
       anc = parentOf(anc);
-      const n = (this.#inFlightBelow.get(anc) ?? 0) + by;
-      if (n > 0) this.#inFlightBelow.set(anc, n);
-      else this.#inFlightBelow.delete(anc);
+      const n = (below.get(anc) ?? 0) + by;
+      if (n > 0) below.set(anc, n);
+      else below.delete(anc);
     }
   }
 
@@ -316,6 +322,7 @@ export class ChangeSet {
   }
 
   #insert(e: Mutable): void {
+    if (!this.#pending.has(e.path)) this.#countBelow(e.path, 1, this.#pendingBelow);
     this.#pending.set(e.path, e);
     const dir = parentOf(e.path);
     this.#perDir.set(dir, (this.#perDir.get(dir) ?? 0) + 1);
@@ -325,7 +332,7 @@ export class ChangeSet {
   #remove(e: Mutable): void {
     this.#alsoTotal -= e.also?.size ?? 0;
     for (const s of e.sources ?? []) if (this.#sourceOf.get(s) === e.path) this.#sourceOf.delete(s);
-    this.#pending.delete(e.path);
+    if (this.#pending.delete(e.path)) this.#countBelow(e.path, -1, this.#pendingBelow);
     this.#trees.delete(e.path);
     const dir = parentOf(e.path);
     const n = (this.#perDir.get(dir) ?? 1) - 1;
@@ -339,6 +346,7 @@ export class ChangeSet {
    */
   #becameTree(t: Mutable): void {
     this.#trees.add(t.path);
+    if (!this.#pendingBelow.has(t.path)) return;
     for (const e of [...this.#pending.values()]) {
       if (isAncestor(t.path, e.path)) {
         t.firstSeen = Math.min(t.firstSeen, e.firstSeen);

@@ -161,3 +161,25 @@ test('firstSeen and oldestFirstSeen (status lag): a tree keeps its oldest descen
   cs.take(['a']);
   assert.equal(cs.oldestFirstSeen(), 7);
 });
+
+test('seeded: no pending entry is ever left below a pending tree (a new tree swallows what is pending below it), through adds, folds, takes and finishes', () => {
+  const r = new Rng(23);
+  const names = ['', 'a', 'a/b', 'a/b/c', 'a/b/d', 'a/bc', 'ab', 'x', 'x/y', 'x/y/z', 'x/y2', 'q'];
+  const pick = () => names[Math.floor(r.next() * names.length)]!;
+  const isBelow = (anc: string, p: string) => anc !== p && (anc === '' || p.startsWith(`${anc}/`));
+  for (let round = 0; round < 200; round++) {
+    const cs = new ChangeSet({ maxPerDir: 3, maxTotal: 6 });
+    for (let step = 0; step < 40; step++) {
+      const x = r.next();
+      const p = pick();
+      if (x < 0.6) cs.add(p, r.next() < 0.3 ? 'tree' : 'path', step);
+      else if (x < 0.8) cs.take(cs.entries().filter(() => r.next() < 0.5).map((e) => e.path));
+      else cs.finish([p]);
+      const pending = cs.entries();
+      for (const t of pending.filter((e) => e.action === 'tree')) {
+        const below = pending.filter((e) => isBelow(t.path, e.path)).map((e) => e.path);
+        assert.deepEqual(below, [], `round ${round} step ${step}: tree ${JSON.stringify(t.path)} has pending entries below it`);
+      }
+    }
+  }
+});
