@@ -378,15 +378,17 @@ export class Lane {
 }
 
 /**
- * `rsync` with its priority resolved (priority.ts): set on each rsync once it runs where the remote
- * is a daemon and this system can (no extra exec per run); else `launcher` words from the tools
- * this machine has (ssh remotes: rsync forks ssh at once).
+ * `rsync` with its priority resolved (priority.ts): set on each rsync once it runs where this
+ * system can (no extra exec per run), on its process group for an ssh remote (rsync forks ssh at
+ * once); else `launcher` words from the tools this machine has.
  */
 export function resolvePriority(rsync: RsyncSettings, remote: RemoteConfig, emit: Emit): RsyncSettings {
   if (!rsync.priority || rsync.launcher || rsync.renice) return rsync;
   if (rsync.priority.nice === 0 && !rsync.priority.ionice) return rsync;
-  if (remote.mode === 'daemon' && process.env['TSSERSYNC_PRIORITY_LAUNCHER'] !== '1' && reniceSupported(rsync.priority)) {
-    return { ...rsync, renice: reniceFor(rsync.priority, ownNice()) };
+  // Over ssh on its process group (rsync forks ssh at once): priority.ts.
+  const group = remote.mode === 'ssh';
+  if (process.env['TSSERSYNC_PRIORITY_LAUNCHER'] !== '1' && reniceSupported(rsync.priority, group)) {
+    return { ...rsync, renice: reniceFor(rsync.priority, ownNice(), group) };
   }
   tools ??= findPriorityTools();
   const missing = missingToolText(rsync.priority, tools);

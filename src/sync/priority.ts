@@ -3,17 +3,19 @@
  * application writes is slowed as little as possible by its own replication.
  *
  * Node's spawn has no priority option. Two ways, chosen per remote by the lane:
- * - **Set on the running rsync** (`Renice`, daemon remotes): right after spawn returns (libuv
- *   returns once rsync has exec'd), `setpriority` (os.setPriority) and `ioprio_set` (a system call
- *   through koffi, src/libc.ts) on its pid. A client talking to an rsync daemon is one process
- *   (it forks nothing), and its file list comes on stdin, written after this, so everything it
- *   reads or sends runs at the lowered priority; what runs before is its own start-up. No extra
- *   exec: the launchers below cost ~5 ms of every run's latency (two execs; measured in
- *   docs/benchmarks.md, "Tenth session").
- * - **Launcher words** (ssh remotes, and wherever the system call is not there): the child is
- *   started through coreutils' `nice` and util-linux' `ionice`, as argv words (no shell):
- *   `nice -n 10 ionice -c2 -n7 rsync …`. Both exec the next word, so the pid we hold is rsync's own
- *   once it runs. Over ssh rsync forks ssh at once, which a priority set after spawn could miss.
+ * - **Set on the running rsync** (`Renice`): right after spawn returns (it returns once rsync has
+ *   exec'd), `setpriority` and `ioprio_set` (a system call through koffi, src/libc.ts). A client
+ *   talking to an rsync daemon is one process (it forks nothing): set on its pid (os.setPriority).
+ *   Over ssh rsync forks ssh at once, maybe before the priority is set: rsync is started as the
+ *   leader of a process group of its own and the priority is set on the group (PRIO_PGRP,
+ *   IOPRIO_WHO_PGRP), which holds ssh if it was forked already, and ssh inherits it if not. The
+ *   file list comes on stdin, written after this, so everything rsync reads or sends runs at the
+ *   lowered priority; what runs before is its own start-up. No extra exec: the launchers below
+ *   cost ~5 ms of every run's latency (two execs; docs/benchmarks.md, "Tenth session").
+ * - **Launcher words** (wherever the system calls are not there, or TSSERSYNC_PRIORITY_LAUNCHER=1):
+ *   the child is started through coreutils' `nice` and util-linux' `ionice`, as argv words (no
+ *   shell): `nice -n 10 ionice -c2 -n7 rsync …`. Both exec the next word, so the pid we hold is
+ *   rsync's own once it runs.
  *
  * Everything here is pure but findPriorityTools() (PATH, once per lane), reniceSupported() and
  * applyRenice() (system calls).
@@ -98,12 +100,22 @@ export interface Renice {
   readonly nice: number | undefined;
   /** The `ioprio_set` value: class << 13 | level. */
   readonly ioprio: number | undefined;
+  /**
+   * Set on rsync's process group, rsync started as its leader (ssh remotes): rsync forks ssh at
+   * once, maybe before the priority is set; whichever comes first, ssh is in the group (forked
+   * before: set with it; after: it inherits rsync's).
+   */
+  readonly group?: boolean;
 }
 
 /** `ioprio_set` numbers (glibc has no wrapper): the generic table (arm64) and x86's. */
 const IOPRIO_SET: Partial<Record<string, number>> = { x64: 251, ia32: 289, arm64: 30 };
 const IOPRIO_GET: Partial<Record<string, number>> = { x64: 252, ia32: 290, arm64: 31 };
 const IOPRIO_WHO_PROCESS = 1;
+const IOPRIO_WHO_PGRP = 2;
+/** setpriority's `which` (sys/resource.h). */
+const PRIO_PGRP = 1;
+const ESRCH = 3;
 const IOPRIO_CLASS_SHIFT = 13;
 
 /** The kernel's value for an I/O class (include/uapi/linux/ioprio.h). */
@@ -115,12 +127,20 @@ export function ioprioValue(c: IoClass): number {
  * The values to set for `p` on a child of a process at nice `ownNice`: `nice -n N` adds N to the
  * niceness it inherits (at most 19), and so does this; the I/O class is absolute, as ionice's.
  */
-export function reniceFor(p: Priority, ownNice: number): Renice {
-  return { nice: p.nice > 0 ? Math.min(19, ownNice + p.nice) : undefined, ioprio: p.ionice ? ioprioValue(p.ionice) : undefined };
+export function reniceFor(p: Priority, ownNice: number, group = false): Renice {
+  return { nice: p.nice > 0 ? Math.min(19, ownNice + p.nice) : undefined, ioprio: p.ionice ? ioprioValue(p.ionice) : undefined, ...(group ? { group } : {}) };
 }
 
 type Syscall = (n: number, ...typed: unknown[]) => number;
 let syscall: Syscall | null | undefined;
+type SetPriority = (which: number, who: number, prio: number) => number;
+let setGroupPriority: SetPriority | null | undefined;
+
+/** libc's setpriority (os.setPriority sets one process only, never a group). */
+function setPriorityFn(): SetPriority | undefined {
+  if (setGroupPriority === undefined) setGroupPriority = libcFunc<SetPriority>('int setpriority(int which, unsigned int who, int prio)') ?? null;
+  return setGroupPriority ?? undefined;
+}
 
 function syscallFn(): Syscall | undefined {
   if (syscall === undefined) syscall = libcFunc<Syscall>('long syscall(long number, ...)') ?? null;
@@ -131,8 +151,9 @@ function syscallFn(): Syscall | undefined {
  * Whether `p` can be set on a running rsync here: Linux, and where it asks for an I/O class, a
  * working `ioprio_get` (koffi loads, the architecture's number is known, no seccomp filter refuses it).
  */
-export function reniceSupported(p: Priority): boolean {
+export function reniceSupported(p: Priority, group = false): boolean {
   if (process.platform !== 'linux') return false;
+  if (group && p.nice > 0 && !setPriorityFn()) return false;
   if (!p.ionice) return true;
   const n = IOPRIO_GET[process.arch];
   const call = syscallFn();
@@ -150,7 +171,12 @@ export function reniceSupported(p: Priority): boolean {
  */
 export function applyRenice(pid: number, r: Renice): string | undefined {
   const failed: string[] = [];
-  if (r.nice !== undefined) {
+  if (r.nice !== undefined && r.group) {
+    const set = setPriorityFn();
+    // A group with no process left (rsync and ssh both exited) is ESRCH: no failure either.
+    if (!set) failed.push(`nice ${r.nice}: setpriority is not available`);
+    else if (set(PRIO_PGRP, pid, r.nice) !== 0 && lastErrno() !== ESRCH) failed.push(`nice ${r.nice}: setpriority of process group ${pid} failed (errno ${lastErrno()})`);
+  } else if (r.nice !== undefined) {
     try {
       setPriority(pid, r.nice);
     } catch (err) {
@@ -162,8 +188,7 @@ export function applyRenice(pid: number, r: Renice): string | undefined {
   if (r.ioprio !== undefined) {
     const n = IOPRIO_SET[process.arch];
     const call = syscallFn();
-    const ok = n !== undefined && call !== undefined && call(n, 'int', IOPRIO_WHO_PROCESS, 'int', pid, 'int', r.ioprio) === 0;
-    const ESRCH = 3;
+    const ok = n !== undefined && call !== undefined && call(n, 'int', r.group ? IOPRIO_WHO_PGRP : IOPRIO_WHO_PROCESS, 'int', pid, 'int', r.ioprio) === 0;
     if (!ok && lastErrno() !== ESRCH) failed.push(`I/O priority: ioprio_set failed (errno ${lastErrno()})`);
   }
   return failed.length ? `could not lower rsync's priority: ${failed.join('; ')}` : undefined;

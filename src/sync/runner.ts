@@ -114,7 +114,7 @@ export function runRsync(argv: readonly string[], opts: RunOptions): Promise<Rsy
     output = opts.onProgress ? openOutputFile() : undefined;
     let child: Child;
     try {
-      child = spawnChild(bin, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdin: stdin ? 'pipe' : 'ignore', stdout: output?.fd ?? 'pipe' });
+      child = spawnChild(bin, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdin: stdin ? 'pipe' : 'ignore', stdout: output?.fd ?? 'pipe', group: opts.renice?.group === true });
     } catch (err) {
       // A synchronous spawn failure (bad argv): an outcome like any other, and no descriptor left open.
       spawnError = err instanceof Error ? err.message : String(err);

@@ -45,6 +45,11 @@ export interface SpawnOptions {
   /** stdin: a pipe or /dev/null; stdout: a pipe or this descriptor; stderr: a pipe. */
   readonly stdin: 'pipe' | 'ignore';
   readonly stdout: 'pipe' | number;
+  /**
+   * The child leads a process group of its own (posix_spawn's SETPGROUP; node's spawn: detached, a
+   * session of its own), so what it forks (rsync's ssh) can be reniced with it and killed with it.
+   */
+  readonly group?: boolean;
 }
 
 type Int32 = Int32Array;
@@ -60,6 +65,7 @@ interface Libc {
   atFlags(at: Buffer, flags: number): number;
   atSigDefault(at: Buffer, set: Buffer): number;
   atSigMask(at: Buffer, set: Buffer): number;
+  atPgroup(at: Buffer, pgroup: number): number;
   sigfillset(set: Buffer): number;
   sigemptyset(set: Buffer): number;
   spawn(pid: Int32, path: string, fa: Buffer, at: Buffer, argv: (string | null)[], envp: (string | null)[]): number;
@@ -85,6 +91,7 @@ function load(): Libc | null {
     atFlags: f<Libc['atFlags']>('int posix_spawnattr_setflags(void *attr, short flags)'),
     atSigDefault: f<Libc['atSigDefault']>('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
     atSigMask: f<Libc['atSigMask']>('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
+    atPgroup: f<Libc['atPgroup']>('int posix_spawnattr_setpgroup(void *attr, int pgroup)'),
     sigfillset: f<Libc['sigfillset']>('int sigfillset(void *set)'),
     sigemptyset: f<Libc['sigemptyset']>('int sigemptyset(void *set)'),
     spawn: f<Libc['spawn']>('int posix_spawn(_Inout_ int32_t *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)'),
@@ -98,6 +105,7 @@ function load(): Libc | null {
 const O_CLOEXEC = 0o2000000;
 const O_RDONLY = 0;
 const WNOHANG = 1;
+const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 /** Larger than glibc's and musl's posix_spawn_file_actions_t (80 B), posix_spawnattr_t (336 B) and sigset_t (128 B). */
@@ -165,12 +173,14 @@ class SpawnedChild extends EventEmitter implements Child {
   stdout: Readable | null = null;
   stderr: Readable | null = null;
   #reaped = false;
+  #group = false;
 
   kill(signal: NodeJS.Signals): void {
-    // A pid is ours until we reap it (a zombie keeps it): never a stranger's.
+    // A pid is ours until we reap it (a zombie keeps it): never a stranger's. So is its group
+    // while it leads it (a group's id is its leader's pid, not reused while the leader is a zombie).
     if (this.pid === undefined || this.#reaped) return;
     try {
-      process.kill(this.pid, signal);
+      process.kill(this.#group ? -this.pid : this.pid, signal);
     } catch {
       // exited meanwhile
     }
@@ -213,7 +223,8 @@ class SpawnedChild extends EventEmitter implements Child {
       l.sigemptyset(none);
       l.atSigDefault(at, all);
       l.atSigMask(at, none);
-      l.atFlags(at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+      if (o.group) l.atPgroup(at, 0);
+      l.atFlags(at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (o.group ? POSIX_SPAWN_SETPGROUP : 0));
       const env: (string | null)[] = [];
       for (const [k, v] of Object.entries(o.env)) if (v !== undefined) env.push(`${k}=${v}`);
       env.push(null);
@@ -245,6 +256,7 @@ class SpawnedChild extends EventEmitter implements Child {
       return;
     }
     this.pid = pid[0]!;
+    this.#group = o.group === true;
     let open = 0;
     let status: number | undefined;
     const maybeClose = (): void => {
@@ -287,7 +299,7 @@ export function fastSpawnAvailable(): boolean {
 export function spawnChild(bin: string, args: readonly string[], o: SpawnOptions): Child {
   const l = fastSpawnAvailable() ? load() : null;
   if (!l) {
-    return nodeSpawn(bin, args, { cwd: o.cwd, env: o.env, stdio: [o.stdin, o.stdout, 'pipe'], shell: false }) as ChildProcess & Child;
+    return nodeSpawn(bin, args, { cwd: o.cwd, env: o.env, stdio: [o.stdin, o.stdout, 'pipe'], shell: false, detached: o.group === true }) as ChildProcess & Child;
   }
   // A C string ends at NUL: a word holding one would be cut short in silence. Node's spawn throws.
   const words = [bin, o.cwd, ...args, ...Object.entries(o.env).flatMap(([k, v]) => [k, v ?? ''])];

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,4 +102,34 @@ test('exitOf reads waitpid statuses', () => {
 test('many at once, each reaped with its own status', async () => {
   const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => run(spawnChild('sh', ['-c', `exit ${i}`], { ...opts, stdin: 'ignore' }))));
   assert.deepEqual(rs.map((r) => r.code), Array.from({ length: 20 }, (_, i) => i));
+});
+
+/** Field 5 of /proc/PID/stat: the process group (undefined once the process is gone). */
+function pgrpOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+test('group: the child leads a process group of its own, what it forks is in it, and kill ends them all', async () => {
+  // A child that forks a grandchild (as rsync forks ssh) and prints its pid.
+  const script = 'const g=require("child_process").spawn("sleep",["30"],{stdio:"ignore"});console.log(g.pid);setInterval(()=>{},1000)';
+  const child = spawnChild(process.execPath, ['-e', script], { ...opts, stdin: 'ignore', group: true });
+  const done = run(child);
+  const grandchild = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  assert.equal(pgrpOf(child.pid!), child.pid);
+  assert.equal(pgrpOf(grandchild), child.pid);
+  assert.notEqual(pgrpOf(process.pid), child.pid);
+  child.kill('SIGTERM');
+  assert.equal((await done).signal, 'SIGTERM');
+  for (let i = 0; i < 100 && pgrpOf(grandchild) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(pgrpOf(grandchild), undefined, 'the grandchild was killed with its group');
+});
+
+test('without group the child stays in our process group', async () => {
+  const r = await run(spawnChild('sh', ['-c', 'cut -d" " -f5 /proc/$$/stat'], { ...opts, stdin: 'ignore' }));
+  assert.equal(Number(r.out.trim()), pgrpOf(process.pid));
 });

@@ -42,24 +42,38 @@ test('set on the running rsync: nice is added to the niceness it inherits (at mo
   assert.deepEqual(reniceFor(DEFAULT_PRIORITY, 15), { nice: 19, ioprio: (2 << 13) | 7 });
   assert.deepEqual(reniceFor({ nice: 0, ionice: { kind: 'idle' } }, 3), { nice: undefined, ioprio: 3 << 13 });
   assert.deepEqual(reniceFor({ nice: 7, ionice: undefined }, 0), { nice: 7, ioprio: undefined });
+  assert.deepEqual(reniceFor({ nice: 7, ionice: undefined }, 0, true), { nice: 7, ioprio: undefined, group: true });
   assert.equal(ioprioValue({ kind: 'best-effort', level: 0 }), 2 << 13);
 });
 
-test('the lane sets the priority on rsync itself for a daemon remote, and through the launchers over ssh (rsync forks ssh at once)', () => {
+test('the lane sets the priority on rsync itself for a daemon remote, on its process group over ssh (rsync forks ssh at once), launchers only when asked', () => {
   const rsync = { commonParams: ['-a'], timeoutSeconds: undefined, binary: 'rsync', maxDelete: undefined, priority: DEFAULT_PRIORITY };
   const daemon: RemoteConfig = { id: 'h::m', host: 'h', module: 'm', mode: 'daemon', port: undefined, user: undefined, passwordFile: undefined, sshOptions: [] };
+  const ssh: RemoteConfig = { ...daemon, id: 'h:/m', mode: 'ssh', module: '/m' };
   const d = resolvePriority(rsync, daemon, () => {});
   assert.equal(d.launcher, undefined);
   assert.deepEqual(d.renice, reniceFor(DEFAULT_PRIORITY, getPriority()));
-  const s = resolvePriority(rsync, { ...daemon, id: 'h:/m', mode: 'ssh', module: '/m' }, () => {});
-  assert.equal(s.renice, undefined);
-  assert.ok(s.launcher && s.launcher.length > 0 && /nice$/.test(s.launcher[0]!), `launcher ${s.launcher?.join(' ')}`);
-  const off = resolvePriority({ ...rsync, priority: { nice: 0, ionice: undefined } }, daemon, () => {});
+  assert.equal(d.renice?.group, undefined);
+  const s = resolvePriority(rsync, ssh, () => {});
+  assert.equal(s.launcher, undefined);
+  assert.deepEqual(s.renice, { ...reniceFor(DEFAULT_PRIORITY, getPriority()), group: true });
+  process.env['TSSERSYNC_PRIORITY_LAUNCHER'] = '1';
+  try {
+    for (const r of [daemon, ssh]) {
+      const l = resolvePriority(rsync, r, () => {});
+      assert.equal(l.renice, undefined);
+      assert.ok(l.launcher && l.launcher.length > 0 && /nice$/.test(l.launcher[0]!), `launcher ${l.launcher?.join(' ')}`);
+    }
+  } finally {
+    delete process.env['TSSERSYNC_PRIORITY_LAUNCHER'];
+  }
+  const off = resolvePriority({ ...rsync, priority: { nice: 0, ionice: undefined } }, ssh, () => {});
   assert.equal(off.renice, undefined);
   assert.equal(off.launcher, undefined);
 });
 
-test('a priority set on a process that already exited is no failure', () => {
+test('a priority set on a process (or a process group) that already exited is no failure', () => {
   const gone = spawnSync('true').pid;
   assert.equal(applyRenice(gone, reniceFor(DEFAULT_PRIORITY, getPriority())), undefined);
+  assert.equal(applyRenice(gone, reniceFor(DEFAULT_PRIORITY, getPriority(), true)), undefined);
 });
