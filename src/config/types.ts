@@ -72,6 +72,11 @@ export interface RsyncSettings {
   /** Or the priority set on each rsync once it runs (src/sync/priority.ts), resolved by the lane at start. */
   readonly renice?: Renice;
   /**
+   * ssh remotes: the directory of this process's shared ssh connections (src/sync/ssh-control.ts),
+   * resolved by the lane at start; undefined: every rsync run starts its own ssh connection.
+   */
+  readonly sshControl?: string;
+  /**
    * The real-time excludes (`Config.excludes`), applied by every rsync run on every route
    * (src/sync/excludes.ts): one exclude model. @default none
    */

@@ -22,6 +22,7 @@
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { hasEscapes, nameToBytes } from '../core/names.js';
 import { TssersyncError } from '../errors.js';
+import { controlWords, ownsControl } from './ssh-control.js';
 
 export interface ArgvInput {
   readonly remote: RemoteConfig;
@@ -69,9 +70,14 @@ export function sshWordProblem(word: string): string | undefined {
   return undefined;
 }
 
-/** `ssh -p N -o BatchMode=yes <sshOptions>`: BatchMode so a missing key fails instead of prompting. */
-export function sshCommand(remote: RemoteConfig): string {
-  const words = ['ssh', ...(remote.port !== undefined ? ['-p', String(remote.port)] : []), '-o', 'BatchMode=yes', ...remote.sshOptions];
+/**
+ * `ssh -p N -o BatchMode=yes <sshOptions> [<shared connection>]`: BatchMode so a missing key fails
+ * instead of prompting; with `controlDir`, rsync runs share one connection per remote
+ * (ssh-control.ts), after the operator's options, which win (ssh takes an option's first value).
+ */
+export function sshCommand(remote: RemoteConfig, controlDir?: string): string {
+  const shared = controlDir !== undefined && !ownsControl(remote.sshOptions) ? controlWords(controlDir, remote) : [];
+  const words = ['ssh', ...(remote.port !== undefined ? ['-p', String(remote.port)] : []), '-o', 'BatchMode=yes', ...remote.sshOptions, ...shared];
   for (const w of words) {
     const problem = sshWordProblem(w);
     if (problem) throw new TssersyncError(`remote ${remote.id}: ${problem}; rsync -e cannot pass it safely`);
@@ -90,7 +96,7 @@ export function connectionArgs(remote: RemoteConfig, rsync: RsyncSettings): stri
     if (remote.port !== undefined) out.push(`--port=${remote.port}`);
     if (remote.passwordFile !== undefined) out.push(`--password-file=${remote.passwordFile}`);
   } else {
-    out.push('-e', sshCommand(remote));
+    out.push('-e', sshCommand(remote, rsync.sshControl));
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { unreachable } from '../errors.js';
 import type { Emit } from '../events.js';
 import { attempt, type AttemptContext, type DeleteForm } from './attempt.js';
 import type { ForceForm } from './argv.js';
+import { sshControlDir } from './ssh-control.js';
 import { adaptiveConcurrency, WINDOW } from './concurrency.js';
 import { busyBetween, cpuTimes, type CpuTimes } from './machine-load.js';
 import { FOLD_BUDGET, planSend } from './send-plan.js';
@@ -98,7 +99,7 @@ export class Lane {
 
   constructor(o: LaneOptions) {
     this.#o = o;
-    this.#rsync = resolvePriority(o.rsync, o.remote, o.emit);
+    this.#rsync = withSharedSsh(resolvePriority(o.rsync, o.remote, o.emit), o.remote);
     this.#cores = o.cores ?? availableParallelism();
     this.#readCpu = o.cpuTimes ?? cpuTimes;
     this.#cpuAt = this.#readCpu();
@@ -397,6 +398,13 @@ export function resolvePriority(rsync: RsyncSettings, remote: RemoteConfig, emit
     emit({ type: 'info', level: 'info', message: missing });
   }
   return { ...rsync, launcher: priorityPrefix(rsync.priority, tools) };
+}
+
+/** An ssh remote's runs share one ssh connection (ssh-control.ts), where a private socket directory can be made. */
+function withSharedSsh(rsync: RsyncSettings, remote: RemoteConfig): RsyncSettings {
+  if (remote.mode !== 'ssh' || rsync.sshControl !== undefined) return rsync;
+  const dir = sshControlDir();
+  return dir === undefined ? rsync : { ...rsync, sshControl: dir };
 }
 
 /** What a rename's seed did (rename.ts), for the debug log. */

@@ -14,12 +14,18 @@ const TELLING: readonly RegExp[] = [
 /** rsync's closing summary names only the exit code, already said in front: never the cause. */
 const SUMMARY = /^rsync error: .* \(code \d+\) at /;
 
+/**
+ * ssh saying a shared connection could not be used (ssh-control.ts): it then connected on its own,
+ * so never the cause ("Session open refused by peer" would outrank the real error line).
+ */
+const SSH_SHARING = /^(mux_client_\w+: |muxclient: |ControlSocket .* already exists, disabling multiplexing|Control socket connect\()/;
+
 /** The most telling line of rsync's stderr (at most 300 characters), or the first line when none looks telling. */
 export function causeLine(stderr: string): string | undefined {
   const lines = stderr
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l.length > 0 && !SUMMARY.test(l));
+    .filter((l) => l.length > 0 && !SUMMARY.test(l) && !SSH_SHARING.test(l));
   const hit = TELLING.map((re) => lines.find((l) => re.test(l))).find((l) => l !== undefined) ?? lines[0];
   return hit !== undefined && hit.length > 300 ? `${hit.slice(0, 300)}…` : hit;
 }

@@ -1,14 +1,14 @@
 /** The rsync layer in ssh mode, through a real sshd on 127.0.0.1 (key auth, custom port). */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile, rm, readdir } from 'node:fs/promises';
+import { mkdir, writeFile, rm, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RemoteConfig, RsyncSettings } from '../../src/config/types.js';
 import type { EngineEvent } from '../../src/events.js';
 import { Lane } from '../../src/sync/lane.js';
 import { probeDeleteMissingArgs } from '../../src/sync/delete.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
-import { AWKWARD_NAMES, snapshot, tempDir, treeDiff } from '../support/tree.js';
+import { AWKWARD_NAMES, snapshot, tempDir, treeDiff, waitFor } from '../support/tree.js';
 
 const rsync: RsyncSettings = { commonParams: ['-artz'], timeoutSeconds: 30, binary: 'rsync', maxDelete: undefined };
 let sshd: Sshd;
@@ -113,5 +113,65 @@ test('ssh: a renamed directory is seeded from the remote old copy, then the job 
     assert.ok(events.some((e) => e.type === 'info' && /seeded from the remote's old copy/.test(e.message)), events.map((e) => e.message).join('\n'));
   } finally {
     await lane.stop('drain');
+  }
+});
+
+/** Every process: comm, ppid and command line (/proc). */
+async function procs(): Promise<{ pid: number; ppid: number; comm: string; cmdline: string }[]> {
+  const out: { pid: number; ppid: number; comm: string; cmdline: string }[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0').join(' ');
+      out.push({ pid: Number(name), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The sshd process above each receiving `rsync --server` (one per run): one sshd per ssh connection. */
+async function connectionsOfServers(): Promise<number[]> {
+  const all = await procs();
+  const byPid = new Map(all.map((p) => [p.pid, p]));
+  const out: number[] = [];
+  for (const p of all) {
+    if (p.comm !== 'rsync' || !p.cmdline.includes('--server')) continue;
+    let up = byPid.get(p.ppid);
+    // A receiver forks its generator: count the first rsync of each run only.
+    if (up?.comm === 'rsync') continue;
+    while (up && !up.comm.startsWith('sshd')) up = byPid.get(up.ppid);
+    if (up) out.push(up.pid);
+  }
+  return out;
+}
+
+test('ssh: runs to one remote share one ssh connection (one sshd session serves two rsyncs at once); -o ControlMaster=no in the options turns it off', async () => {
+  for (const [extra, shared] of [[[], true], [['-o', 'ControlMaster=no'], false]] as const) {
+    // The receivers of the round before end a moment after their senders were killed.
+    await waitFor(async () => (await connectionsOfServers()).length === 0, 10_000, 'no receiving rsync left');
+    for (const n of await readdir(src)) await rm(join(src, n), { recursive: true });
+    for (const n of await readdir(dst)) await rm(join(dst, n), { recursive: true });
+    const slow: RsyncSettings = { ...rsync, commonParams: ['-rt', '--bwlimit=100'] };
+    const lane = new Lane({ remote: remote({ sshOptions: [...sshd.sshOptions, ...extra] }), rsync: slow, concurrency: 2, retries: 0, emit: () => {}, debug: false });
+    try {
+      // A first run opens the connection (two first runs at once could both try to be its master).
+      await put(src, 'first', 'f');
+      assert.equal((await lane.run({ root: src, action: 'path', paths: ['first'] })).ok, true);
+      await put(src, 'a.bin', 'a'.repeat(300_000));
+      await put(src, 'b.bin', 'b'.repeat(300_000));
+      const jobs = [lane.run({ root: src, action: 'path', paths: ['a.bin'] }), lane.run({ root: src, action: 'path', paths: ['b.bin'] })];
+      const servers = await waitFor(async () => {
+        const s = await connectionsOfServers();
+        return s.length === 2 ? s : undefined;
+      }, 10_000, 'two receiving rsyncs at once');
+      assert.equal(servers[0] === servers[1], shared, `sshd above the two receivers: ${servers.join(', ')}`);
+      await lane.stop('abort');
+      await Promise.all(jobs);
+    } finally {
+      await lane.stop('abort');
+    }
   }
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RemoteConfig, RsyncSettings } from '../../../src/config/types.js';
+import { controlKey } from '../../../src/sync/ssh-control.js';
 import { buildDeleteFallbackArgv, buildRsyncArgv, deleteFallbackRules, destinationFor, escapeFilterName, excludeRules, includeRulesFor, redactArgv, refusedChecksum, sshCommand } from '../../../src/sync/argv.js';
 import { nameFromBytes } from '../../../src/core/names.js';
 import { nulList, stderrText } from '../../../src/sync/runner.js';
@@ -66,6 +67,22 @@ test('ssh: -e with port, BatchMode and the options as one word list; no daemon o
     '-e', 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no', './', 'root@10.0.0.2:/srv/www/',
   ]);
   assert.equal(sshCommand({ ...ssh, port: undefined, sshOptions: [] }), 'ssh -o BatchMode=yes');
+});
+
+test('ssh: one shared connection per remote as configured, after the operator\'s options; none where the operator sets Control* or -S/-M', () => {
+  const key = controlKey(ssh);
+  assert.equal(sshCommand(ssh, '/tmp/tssersync-ssh-AbC123'), `ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no -o ControlMaster=auto -o ControlPath=/tmp/tssersync-ssh-AbC123/${key} -o ControlPersist=60`);
+  assert.match(key, /^[0-9a-f]{32}$/);
+  assert.equal(buildRsyncArgv({ remote: ssh, rsync: { ...rsync, sshControl: '/tmp/d' }, action: 'path', deleteMissing: false, ignoreTimes: true }).find((w) => w.startsWith('ssh ')), sshCommand(ssh, '/tmp/d'));
+  // Another key, port, login or any other option is another connection: never a run under another remote's key.
+  const others = [{ ...ssh, sshOptions: ['-i', '/k/other'] }, { ...ssh, port: 2223 }, { ...ssh, user: 'backup' }, { ...ssh, sshOptions: [...ssh.sshOptions, '-J', 'jump'] }, { ...ssh, host: '10.0.0.3' }];
+  assert.equal(new Set([key, ...others.map(controlKey)]).size, others.length + 1);
+  const elsewhere: typeof ssh = { ...ssh, module: '/elsewhere' };
+  assert.equal(controlKey(elsewhere), key, 'the destination path is not part of the connection');
+  for (const own of [['-o', 'ControlMaster=no'], ['-oControlPath=/x/%C'], ['-o', 'controlpersist=yes'], ['-S', '/x/sock'], ['-M']]) {
+    assert.doesNotMatch(sshCommand({ ...ssh, sshOptions: own }, '/tmp/d'), /ControlMaster=auto/, own.join(' '));
+  }
+  assert.equal(sshCommand(ssh), 'ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no');
 });
 
 test('ssh options that rsync -e would re-split are refused', () => {

@@ -90,6 +90,11 @@ test('causeLine: one table of telling lines for every rsync message', () => {
   // rsync's own summary only repeats the exit code.
   assert.equal(causeLine(SUMMARY), undefined);
   assert.equal(causeLine(`x${'y'.repeat(400)} failed`)?.length, 301);
+  // ssh saying it could not share a connection (it then connected on its own): never the cause.
+  assert.equal(
+    causeLine('mux_client_request_session: session request failed: Session open refused by peer\nControlSocket /tmp/tssersync-ssh-x/0a1b already exists, disabling multiplexing\nrsync: [sender] write error: Broken pipe (32)\nrsync error: error in socket I/O (code 10)'),
+    'rsync: [sender] write error: Broken pipe (32)',
+  );
 });
 
 test('outcomeText: the same text without the remote (replay records name it themselves)', () => {
