@@ -90,7 +90,15 @@ export function controlKey(remote: Pick<RemoteConfig, 'host' | 'port' | 'user' |
   return createHash('sha256').update(JSON.stringify([remote.host, remote.port ?? null, remote.user ?? null, remote.sshOptions])).digest('hex').slice(0, KEY_HEX);
 }
 
-/** The ssh words that share one connection for `remote` through `controlDir`. */
+/** ssh's keepalive on a shared connection, seconds (three missed: the connection is given up). */
+export const SERVER_ALIVE_S = 15;
+
+/**
+ * The ssh words that share one connection for `remote` through `controlDir`. With a keepalive: a
+ * connection of its own per run only stalled that run when the network went away; a shared one
+ * would take every later run with it until TCP gave up (minutes), so a silent one is ended after
+ * ~45 s and the next run opens a new one. After the operator's options, which win.
+ */
 export function controlWords(controlDir: string, remote: Pick<RemoteConfig, 'host' | 'port' | 'user' | 'sshOptions'>): string[] {
-  return ['-o', 'ControlMaster=auto', '-o', `ControlPath=${controlDir}/${controlKey(remote)}`, '-o', `ControlPersist=${CONTROL_PERSIST_S}`];
+  return ['-o', 'ControlMaster=auto', '-o', `ControlPath=${controlDir}/${controlKey(remote)}`, '-o', `ControlPersist=${CONTROL_PERSIST_S}`, '-o', `ServerAliveInterval=${SERVER_ALIVE_S}`];
 }

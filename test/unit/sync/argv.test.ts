@@ -71,7 +71,7 @@ test('ssh: -e with port, BatchMode and the options as one word list; no daemon o
 
 test('ssh: one shared connection per remote as configured, after the operator\'s options; none where the operator sets Control* or -S/-M', () => {
   const key = controlKey(ssh);
-  assert.equal(sshCommand(ssh, '/tmp/tssersync-ssh-AbC123'), `ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no -o ControlMaster=auto -o ControlPath=/tmp/tssersync-ssh-AbC123/${key} -o ControlPersist=60`);
+  assert.equal(sshCommand(ssh, '/tmp/tssersync-ssh-AbC123'), `ssh -p 2222 -o BatchMode=yes -i /k/id -o StrictHostKeyChecking=no -o ControlMaster=auto -o ControlPath=/tmp/tssersync-ssh-AbC123/${key} -o ControlPersist=60 -o ServerAliveInterval=15`);
   assert.match(key, /^[0-9a-f]{32}$/);
   assert.equal(buildRsyncArgv({ remote: ssh, rsync: { ...rsync, sshControl: '/tmp/d' }, action: 'path', deleteMissing: false, ignoreTimes: true }).find((w) => w.startsWith('ssh ')), sshCommand(ssh, '/tmp/d'));
   // Another key, port, login or any other option is another connection: never a run under another remote's key.
