@@ -22,7 +22,7 @@
 import type { RemoteConfig, RsyncSettings } from '../config/types.js';
 import { hasEscapes, nameToBytes } from '../core/names.js';
 import { TssersyncError } from '../errors.js';
-import { controlWords, ownsControl } from './ssh-control.js';
+import { controlWords, ownsControl, sshWordProblem } from './ssh-control.js';
 
 export interface ArgvInput {
   readonly remote: RemoteConfig;
@@ -58,16 +58,6 @@ export function destinationFor(remote: RemoteConfig): string {
   const user = remote.user ? `${remote.user}@` : '';
   const mod = remote.module.endsWith('/') ? remote.module : `${remote.module}/`;
   return remote.mode === 'daemon' ? `${user}${remote.host}::${mod}` : `${user}${remote.host}:${mod}`;
-}
-
-/**
- * rsync splits the `-e` value into words itself (not a shell, but it does interpret quotes and
- * backslashes), so only words that survive that splitting unchanged are allowed.
- */
-export function sshWordProblem(word: string): string | undefined {
-  if (word.length === 0) return 'an empty word';
-  if (/[\s'"\\]/.test(word)) return `ssh option ${JSON.stringify(word)} contains whitespace, a quote or a backslash`;
-  return undefined;
 }
 
 /**

@@ -22,6 +22,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RemoteConfig } from '../config/types.js';
 
+/**
+ * rsync splits the `-e` value into words itself (not a shell, but it does interpret quotes and
+ * backslashes), so only words that survive that splitting unchanged are allowed.
+ */
+export function sshWordProblem(word: string): string | undefined {
+  if (word.length === 0) return 'an empty word';
+  if (/[\s'"\\]/.test(word)) return `ssh option ${JSON.stringify(word)} contains whitespace, a quote or a backslash`;
+  return undefined;
+}
+
 /** How long a master stays after the last run that used it, seconds. */
 export const CONTROL_PERSIST_S = 60;
 
@@ -43,9 +53,8 @@ export function sshControlDir(): string | undefined {
   for (const base of [tmpdir(), '/tmp']) {
     try {
       const d = mkdtempSync(join(base, 'tssersync-ssh-'));
-      // rsync splits -e into words itself: a path it would split or unquote cannot be passed
-      // (argv.ts sshWordProblem refuses the same characters in the operator's ssh options).
-      if (d.length > MAX_DIR || /[\s'"\\]/.test(d)) {
+      // rsync splits -e into words itself: a path it would split or unquote cannot be passed.
+      if (d.length > MAX_DIR || sshWordProblem(d) !== undefined) {
         rmSync(d, { recursive: true, force: true });
         continue;
       }
