@@ -7,6 +7,8 @@
  * nothing else. It only watches and forwards: lstat, filtering of events and every decision happen
  * in the parent. It exits when the parent goes away.
  */
+// First: V8's tiering for code that handles bursts, as in the CLI (tiering.ts says why and what it saves here).
+import '../tiering.js';
 import { realpath } from 'node:fs/promises';
 import type { Pattern } from '../config/types.js';
 import { errorText } from '../errors.js';

@@ -25,7 +25,7 @@ export interface CpuMeter {
 const CG2 = '/sys/fs/cgroup/unified';
 const CG2_ROOT = '/sys/fs/cgroup';
 const CG1 = '/sys/fs/cgroup/cpuacct';
-const TICK_MS = 10; // CLK_TCK is 100 on Linux for every architecture we run on
+export const TICK_MS = 10; // CLK_TCK is 100 on Linux for every architecture we run on
 
 /** A meter over the tree of `pid` (moved into a fresh cgroup when one can be made). */
 export async function meterFor(pid: number, name: string): Promise<CpuMeter> {
@@ -166,7 +166,8 @@ export async function ownCpuMs(pid: number, comm: string): Promise<number> {
 /**
  * Per thread, utime+stime (ms) of `pid` and of its node descendants (the watcher child): where a
  * node process's CPU goes beyond its main thread (the libuv pool's fs calls, V8's GC helpers),
- * which a V8 CPU profile of the main thread cannot show. Keyed `pid/tid`; tid = pid is the main thread.
+ * which a V8 CPU profile of the main thread cannot show. Keyed `pid/tid`; tid = pid is the main thread;
+ * `pid/tid system` is the kernel's share of it.
  */
 export async function threadCpuMs(pid: number): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -183,6 +184,8 @@ export async function threadCpuMs(pid: number): Promise<Map<string, number>> {
       if (!text) continue;
       const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
       out.set(`${p}/${tid}`, (Number(f[11]) + Number(f[12])) * TICK_MS);
+      // The kernel's part apart: system calls, page faults, the pipe to the child.
+      out.set(`${p}/${tid} system`, Number(f[12]) * TICK_MS);
     }
   }
   return out;
