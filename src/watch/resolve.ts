@@ -1,6 +1,7 @@
 /**
  * Raw watcher events → `Change`s: relative POSIX paths, the disk's state by lstat when the batch
- * arrives, deduplicated, filtered and switched. Events are hints; what lstat says is the truth.
+ * arrives, deduplicated, filtered and switched. Events are hints; what lstat says is the truth,
+ * except for a path the inotify backend last saw go away (see resolveBatch).
  */
 import { lstatSync } from 'node:fs';
 import { relative, sep, isAbsolute } from 'node:path';
@@ -134,7 +135,19 @@ export async function resolveBatch(root: string, events: readonly RawEvent[], ru
       }
     } else note(rel, e.kernel);
   }
-  const known = await statesOf(root, [...byPath.keys()]);
+  // A path whose last kernel event in this batch took it away (IN_DELETE, IN_MOVED_FROM, a
+  // rename's old path) is missing without asking the disk: whatever stands there now was put there
+  // after that event, and its own events (IN_CREATE, IN_MOVED_TO) follow, in this batch (then they
+  // are the last) or in the next. A remote delete still happens only for a path missing when rsync
+  // runs (send-plan, the fast delete form). In the 2,000-op storm that was 2,200 of resolve's 3,650
+  // lstats (4-5 us each beside the writer). parcel's events are coalesced hints: always asked.
+  const known = new Map<string, Detail>();
+  const ask: string[] = [];
+  for (const [rel, type] of byPath) {
+    if (type === 'delete' && kinds.has(rel)) known.set(rel, MISSING);
+    else ask.push(rel);
+  }
+  for (const [rel, detail] of await statesOf(root, ask)) known.set(rel, detail);
   const out = new Map<string, Change>();
   for (const [rel, event] of byPath) {
     const detail = known.get(rel) ?? MISSING;

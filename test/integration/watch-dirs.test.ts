@@ -161,3 +161,31 @@ test('resolveBatch: a lossy name from parcel (U+FFFD) is never dropped: its pare
     await d.cleanup();
   }
 });
+
+test("resolveBatch: a path the inotify backend last saw go away is missing without asking the disk; parcel's deletes and later re-creations are asked", async () => {
+  const d = await tempDir();
+  try {
+    // On disk now: `again` and `moved` were re-created after the events below took them away
+    // (their own create events would come in the next batch), `back` in this one.
+    for (const f of ['again', 'moved', 'elsewhere', 'back', 'hint']) await writeFile(join(d.path, f), 'x');
+    const rules = { excludes: [], switches: ALL_SWITCHES_ON };
+    const r = await resolveBatch(d.path, [
+      { path: join(d.path, 'again'), type: 'delete', kernel: 'delete', isDir: false },
+      { path: join(d.path, 'elsewhere'), type: 'create', kernel: 'rename', isDir: false, from: join(d.path, 'moved') },
+      { path: join(d.path, 'back'), type: 'delete', kernel: 'delete', isDir: false },
+      { path: join(d.path, 'back'), type: 'create', kernel: 'create', isDir: false },
+      { path: join(d.path, 'back'), type: 'update', kernel: 'close_write', isDir: false },
+    ], rules);
+    assert.deepEqual(r.changes.map((c) => [c.path, c.event, c.state]).sort(), [
+      ['again', 'delete', 'missing'],
+      ['back', 'create', 'file'],
+      ['elsewhere', 'create', 'file'],
+      ['moved', 'delete', 'missing'],
+    ]);
+    // parcel coalesces: its delete is a hint, the disk decides.
+    const p = await resolveBatch(d.path, [{ path: join(d.path, 'hint'), type: 'delete' }], rules);
+    assert.deepEqual(p.changes.map((c) => [c.path, c.state]), [['hint', 'file']]);
+  } finally {
+    await d.cleanup();
+  }
+});
