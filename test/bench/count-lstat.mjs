@@ -1,7 +1,7 @@
 /**
  * Counts tssersync's lstatSync calls by call site, with their time: preloaded into the CLI by the
  * bench (`node --import tsx test/bench/run.ts --scenarios storm --node-args="--import
- * test/bench/count-lstat.mjs"`, the path absolute or relative to the bench's directory), it appends
+ * ./test/bench/count-lstat.mjs"`, from the repository: --import takes a URL specifier), it appends
  * one block per CLI process to /tmp/lstat-sites.txt when the process exits. A measuring aid only:
  * the stack walk per call costs more than the call.
  */
