@@ -15,7 +15,7 @@
 import '../../src/tiering.js';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WatchChild } from '../../src/watch/child-handle.js';
 import { Watcher } from '../../src/watch/watcher.js';
@@ -52,7 +52,6 @@ async function writerMain(step: string, dir: string, work: string): Promise<void
  */
 async function childrenMs(): Promise<number> {
   let ns = 0;
-  const { readdir } = await import('node:fs/promises');
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const text = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
